@@ -1,0 +1,5 @@
+"""``python -m domainyours_eval`` runs the command line."""
+
+from .cli import main
+
+main()

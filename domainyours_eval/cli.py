@@ -1,0 +1,196 @@
+"""The ``domainyours-eval`` command line: evaluate, compare, validate and the offline demo.
+
+Commands stay thin: they parse flags into ``EvalConfig`` and call the public API. Expected errors
+(bad files, unknown judges, incompatible results) print one message on stderr and exit 2, with no
+traceback; unexpected ones keep theirs.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+
+from .errors import DomainyoursError
+
+app = typer.Typer(
+    name="domainyours-eval",
+    help="Evaluate domain-name-suggestion models: safety and quality with CIs, paired comparisons.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+F = TypeVar("F", bound=Callable[..., Any])
+EXIT_ERROR = 2
+
+
+def _console() -> Console:
+    return Console()
+
+
+def _expected_errors(fn: F) -> F:
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except DomainyoursError as err:
+            Console(stderr=True, highlight=False, soft_wrap=True).print(
+                f"[bold red]error:[/] {err}", markup=True)
+            raise typer.Exit(EXIT_ERROR) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+JudgeOpt = Annotated[str | None, typer.Option(help="Judge spec (default: reference).")]
+SeedOpt = Annotated[int | None, typer.Option(help="Bootstrap seed.")]
+ResamplesOpt = Annotated[int | None, typer.Option("--resamples", help="Bootstrap resamples.")]
+MethodOpt = Annotated[str | None, typer.Option("--ci-method", help="percentile or bca.")]
+ConfigOpt = Annotated[Path | None, typer.Option("--config", help="TOML file of defaults.")]
+
+
+def _config(config: Path | None, **flags: Any) -> Any:
+    from .config import EvalConfig
+
+    overrides = {k: v for k, v in flags.items() if v is not None}
+    if config is not None:
+        return EvalConfig.from_toml(config, **overrides)
+    return EvalConfig.build(**overrides)
+
+
+def _evaluate_with_progress(console: Console, predictions: Path | str, testset: Path | str,
+                            cfg: Any, name: str | None = None) -> Any:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    from .runner import evaluate
+
+    with Progress(TextColumn("judging {task.description}"), BarColumn(), MofNCompleteColumn(),
+                  console=console, transient=True) as bar:
+        task = bar.add_task(str(name or Path(str(predictions)).stem), total=None)
+
+        def progress(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        return evaluate(predictions, testset, config=cfg, model_name=name, progress=progress)
+
+
+@app.command("evaluate")
+@_expected_errors
+def evaluate_cmd(
+    testset: Annotated[Path, typer.Option(help="Test set (.csv, .jsonl or .json).")],
+    predictions: Annotated[Path, typer.Option(help="Predictions JSONL: id/description + "
+                                                  "output/suggestions.")],
+    out: Annotated[Path, typer.Option(help="Folder for results.json.")],
+    judge: JudgeOpt = None,
+    safety_truth: Annotated[str | None, typer.Option(
+        help="dataset, judge or auto (dataset when every row is labelled).")] = None,
+    seed: SeedOpt = None,
+    resamples: ResamplesOpt = None,
+    ci_method: MethodOpt = None,
+    name: Annotated[str | None, typer.Option(help="Checkpoint name in reports.")] = None,
+    config: ConfigOpt = None,
+) -> None:
+    """Judge one checkpoint's predictions and write OUT/results.json."""
+    console = _console()
+    cfg = _config(config, judge=judge, safety_truth=safety_truth, seed=seed,
+                  n_resamples=resamples, ci_method=ci_method)
+    res = _evaluate_with_progress(console, predictions, testset, cfg, name)
+    path = res.save(out)
+    console.print(res)
+    console.print(f"wrote {path}")
+
+
+@app.command("compare")
+@_expected_errors
+def compare_cmd(
+    results: Annotated[list[Path], typer.Argument(help="Two or more result folders or files.")],
+    json_out: Annotated[Path | None, typer.Option("--json", help="Write the comparison "
+                                                     "as JSON here.")] = None,
+    seed: SeedOpt = None,
+    resamples: ResamplesOpt = None,
+    ci_method: MethodOpt = None,
+    allow_different_judges: Annotated[bool, typer.Option(
+        help="Compare results judged by different judges (said in the report).")] = False,
+) -> None:
+    """Paired comparison of checkpoints evaluated on the same test set."""
+    from .comparison import compare
+
+    cmp = compare(*results, seed=seed, n_resamples=resamples, method=ci_method,
+                  allow_different_judges=allow_different_judges)
+    console = _console()
+    console.print(cmp)
+    if json_out is not None:
+        cmp.to_json(json_out)
+        console.print(f"wrote {json_out}")
+
+
+@app.command("validate")
+@_expected_errors
+def validate_cmd(
+    file: Annotated[Path, typer.Argument(help="Dataset to lint (.csv, .jsonl or .json).")],
+) -> None:
+    """Lint a dataset against the task's constraints; exit 0 when clean, 1 when not."""
+    from rich.table import Table
+
+    from .data import lint_rows, load_testset
+
+    ts = load_testset(file)
+    problems = lint_rows(ts)
+    console = _console()
+    refusals = sum(1 for r in ts.rows if r.harmful)
+    table = Table(title=f"{file}: {len(ts)} rows, {refusals} refusal rows")
+    table.add_column("slice")
+    table.add_column("rows", justify="right")
+    for tag, n in sorted(ts.slice_counts().items()):
+        table.add_row(tag, str(n))
+    console.print(table)
+    for p in problems:
+        console.print(str(p), markup=False, highlight=False)
+    if problems:
+        console.print(f"[red]{len(problems)} problem(s)[/]")
+        raise typer.Exit(1)
+    console.print("[green]clean[/]")
+
+
+@app.command("demo")
+@_expected_errors
+def demo_cmd(
+    out: Annotated[Path, typer.Option(help="Output folder.")] = Path("domainyours-demo"),
+    resamples: ResamplesOpt = None,
+    seed: SeedOpt = None,
+) -> None:
+    """Offline demo: judge the shipped v1 and v2 predictions and compare them."""
+    from .comparison import compare
+    from .tasks import data_path
+
+    console = _console()
+    cfg = _config(None, seed=seed, n_resamples=resamples)
+    testset = data_path("test_set.csv")
+    results = []
+    for name in ("v1", "v2"):
+        res = _evaluate_with_progress(console, data_path(f"predictions_{name}.jsonl"), testset,
+                                      cfg, name)
+        path = res.save(out / name)
+        m = res.metrics
+        console.print(f"{name}: quality {m.quality}, allow_f1 {m.allow_f1}, "
+                      f"missed {res.confusion.missed_inappropriate}, "
+                      f"false positives {res.confusion.false_positive_inappropriate} -> {path}",
+                      highlight=False)
+        results.append(res)
+    cmp = compare(*results)
+    console.print(cmp)
+    cmp.to_json(out / "comparison.json")
+    console.print(f"wrote {out / 'comparison.json'}")
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app(prog_name="domainyours-eval")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,69 @@
+"""``EvalConfig``: every option of an evaluation in one validated object.
+
+The CLI maps its flags onto these fields and ``--config eval.toml`` supplies defaults, so Python
+and the command line run the same evaluation from the same settings.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from .errors import ConfigError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+__all__ = ["EvalConfig"]
+
+
+class EvalConfig(BaseModel):
+    """Options of one evaluation."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    judge: str = "reference"
+    """Judge spec: ``reference`` (offline heuristic) or ``backend/model``."""
+    safety_truth: Literal["auto", "dataset", "judge"] = "auto"
+    """Where safety truth comes from; ``auto`` uses dataset labels when every row has one."""
+    seed: int = 0
+    """Seed of every bootstrap."""
+    n_resamples: int = Field(10_000, ge=0)
+    """Bootstrap resamples (0 skips intervals)."""
+    ci_method: Literal["percentile", "bca"] = "percentile"
+    confidence: float = Field(0.95, gt=0, lt=1)
+    beta: float = Field(2.0, gt=0)
+    """F-beta weight on the refusal class: > 1 weighs missed harmful rows more."""
+    lowest_k: int = Field(5, ge=0)
+    """How many lowest-quality rows to list as edge cases."""
+    max_judge_error_rate: float = Field(0.05, ge=0, le=1)
+    """Fail the run when more rows than this share get no valid verdict."""
+    concurrency: int = Field(16, ge=1)
+    """Judge calls in flight at once."""
+
+    @classmethod
+    def from_toml(cls, path: str | Path, **overrides: Any) -> EvalConfig:
+        """Load defaults from a TOML file (top level or an ``[eval]`` table), then apply overrides."""
+        p = Path(path)
+        try:
+            data = tomllib.loads(p.read_text(encoding="utf-8"))
+        except FileNotFoundError as err:
+            raise ConfigError(f"config file {str(p)!r} does not exist") from err
+        except tomllib.TOMLDecodeError as err:
+            raise ConfigError(f"{p}: not valid TOML: {err}") from err
+        table = data.get("eval", data)
+        return cls.build(**{**table, **{k: v for k, v in overrides.items() if v is not None}})
+
+    @classmethod
+    def build(cls, **values: Any) -> EvalConfig:
+        """Validate ``values`` into a config, turning pydantic errors into one ``ConfigError``."""
+        try:
+            return cls(**values)
+        except ValidationError as err:
+            msgs = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in err.errors())
+            raise ConfigError(f"invalid evaluation option(s): {msgs}") from err

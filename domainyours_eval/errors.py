@@ -1,0 +1,102 @@
+"""The exceptions domainyours-eval raises, one hierarchy.
+
+Expected failures (bad input files, unknown names, a missing optional package) derive from
+``DomainyoursError``; the CLI prints their message without a traceback and exits non-zero.
+Each also subclasses the builtin a caller would naturally catch (``ValueError``, ``KeyError``,
+``ImportError``), so ``except ValueError`` keeps working.
+
+    DomainyoursError
+    ├── ConfigError(ValueError)            bad option or configuration value
+    ├── DataError(ValueError)              a dataset or predictions file has problems
+    ├── MissingDependencyError(ImportError) an optional extra is not installed
+    ├── UnknownJudgeError(KeyError)        judge spec names no registered backend
+    ├── IncompatibleResultsError(ValueError) results cannot be compared
+    └── JudgeError
+        └── JudgeResponseError             a judge answer could not be parsed or validated
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = [
+    "ConfigError",
+    "DataError",
+    "DataProblem",
+    "DomainyoursError",
+    "IncompatibleResultsError",
+    "JudgeError",
+    "JudgeResponseError",
+    "MissingDependencyError",
+    "UnknownJudgeError",
+]
+
+
+class DomainyoursError(Exception):
+    """Base class of every error this package raises on purpose."""
+
+
+class ConfigError(DomainyoursError, ValueError):
+    """An option or configuration value is not allowed."""
+
+
+@dataclass(frozen=True)
+class DataProblem:
+    """One problem found in an input file: where it is and what is wrong."""
+
+    source: str
+    """File path (or ``<DataFrame>`` / ``<list>``) the problem was found in."""
+    line: int | None
+    """1-based line number in the file (row number for in-memory data), when known."""
+    field: str | None
+    """Column or key the problem concerns, when it concerns one."""
+    message: str
+    """What is wrong and, where possible, how to fix it."""
+
+    def __str__(self) -> str:
+        where = self.source
+        if self.line is not None:
+            where += f":{self.line}"
+        if self.field:
+            where += f" [{self.field}]"
+        return f"{where}: {self.message}"
+
+
+class DataError(DomainyoursError, ValueError):
+    """A dataset or predictions file could not be loaded; carries every problem found."""
+
+    def __init__(self, problems: list[DataProblem], *, summary: str | None = None) -> None:
+        self.problems = list(problems)
+        head = summary or f"{len(self.problems)} problem(s) found"
+        shown = "\n".join(f"  {p}" for p in self.problems[:50])
+        more = len(self.problems) - 50
+        tail = f"\n  ... and {more} more" if more > 0 else ""
+        super().__init__(f"{head}:\n{shown}{tail}")
+
+
+class MissingDependencyError(DomainyoursError, ImportError):
+    """An optional dependency needed for the requested feature is not installed."""
+
+
+class UnknownJudgeError(DomainyoursError, KeyError):
+    """A judge spec names a backend that is not registered."""
+
+    def __str__(self) -> str:
+        # KeyError would repr() the message; show it as written.
+        return str(self.args[0]) if self.args else ""
+
+
+class IncompatibleResultsError(DomainyoursError, ValueError):
+    """Results cannot be compared: different test sets, protocols or ground truth."""
+
+
+class JudgeError(DomainyoursError):
+    """A judge failed to produce a verdict."""
+
+
+class JudgeResponseError(JudgeError):
+    """A judge answer could not be parsed or failed validation; ``raw`` keeps the answer."""
+
+    def __init__(self, message: str, *, raw: str) -> None:
+        super().__init__(message)
+        self.raw = raw

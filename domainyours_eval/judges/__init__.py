@@ -1,0 +1,18 @@
+"""Judges: the interface, the registry and the built-in backends (loaded on demand)."""
+
+from ..types import DomainVerdict, JudgeInput, Judgment
+from ._registry import get_judge, list_judges, register_judge
+from .base import Judge, fingerprint_of, judge_sync, validate_judgment
+
+__all__ = [
+    "DomainVerdict",
+    "Judge",
+    "JudgeInput",
+    "Judgment",
+    "fingerprint_of",
+    "get_judge",
+    "judge_sync",
+    "list_judges",
+    "register_judge",
+    "validate_judgment",
+]

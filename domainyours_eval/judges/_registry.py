@@ -1,0 +1,82 @@
+"""The one judge registry: spec strings (``backend`` or ``backend/model``) to judge classes.
+
+Built-in loaders live here and import their backend only when asked for; third parties register
+through the ``domainyours_eval.judges`` entry-point group. There is no second mechanism.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable
+from importlib.metadata import entry_points
+from typing import Any
+
+from ..errors import ConfigError, UnknownJudgeError
+from .base import Judge
+
+__all__ = ["get_judge", "list_judges", "register_judge"]
+
+Loader = Callable[[], Callable[..., Judge]]
+_LOADERS: dict[str, Loader] = {}
+ENTRY_POINT_GROUP = "domainyours_eval.judges"
+
+
+def register_judge(backend: str) -> Callable[[Loader], Loader]:
+    """Register a loader that returns the judge factory for ``backend`` (lowercase id)."""
+
+    def deco(loader: Loader) -> Loader:
+        if backend in _LOADERS:
+            raise ConfigError(f"judge backend {backend!r} is already registered")
+        _LOADERS[backend] = loader
+        return loader
+
+    return deco
+
+
+@register_judge("reference")
+def _reference() -> Callable[..., Judge]:
+    from .reference import ReferenceJudge
+
+    return ReferenceJudge
+
+
+def _plugin_loaders() -> dict[str, Loader]:
+    found: dict[str, Loader] = {}
+    for ep in entry_points(group=ENTRY_POINT_GROUP):
+        if ep.name not in _LOADERS:
+            found[ep.name] = lambda ep=ep: ep.load()
+    return found
+
+
+def list_judges() -> list[str]:
+    """Names of every registered judge backend, built-in and plug-in."""
+    return sorted({**_LOADERS, **_plugin_loaders()})
+
+
+def get_judge(spec: str | Judge, **options: Any) -> Judge:
+    """Build a judge from a spec string like ``reference`` or ``backend/model``.
+
+    Args:
+        spec: The spec, or a ready judge object (returned as is).
+        **options: Passed to the backend's constructor.
+
+    Raises:
+        UnknownJudgeError: The backend is not registered; the message lists those that are.
+    """
+    if not isinstance(spec, str):
+        if isinstance(spec, Judge):
+            return spec
+        raise ConfigError(f"judge must be a spec string or a Judge, got {type(spec).__name__}")
+    backend, _, model = spec.partition("/")
+    loaders = {**_plugin_loaders(), **_LOADERS}
+    if backend not in loaders:
+        known = sorted(loaders)
+        close = difflib.get_close_matches(backend, known, n=1)
+        hint = f" Did you mean {close[0]!r}?" if close else ""
+        raise UnknownJudgeError(
+            f"Unknown judge backend {backend!r} in {spec!r}. Registered: {', '.join(known)}.{hint}"
+        )
+    factory = loaders[backend]()
+    if model:
+        options = {"model": model, **options}
+    return factory(**options)

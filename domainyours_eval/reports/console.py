@@ -1,0 +1,157 @@
+"""Rich terminal reports of one evaluation and of a comparison.
+
+Each function returns a rich renderable built only from the result objects, so the same data
+drives the terminal, and tests can render it on a fixed-width recording console.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from rich.console import Group, RenderableType
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+from ..scoring import METRIC_NAMES, OUTCOMES
+
+if TYPE_CHECKING:
+    from ..comparison import Comparison
+    from ..results import EvalResults, MetricValue, RowResult
+
+__all__ = ["comparison_renderable", "results_renderable"]
+
+
+def _fmt(v: float | None, digits: int = 3, signed: bool = False) -> str:
+    if v is None:
+        return "n/a"
+    return f"{v:+.{digits}f}" if signed else f"{v:.{digits}f}"
+
+
+def _metric_cell(m: MetricValue) -> str:
+    if m.value is None:
+        return "n/a"
+    if m.ci_low is None or m.ci_high is None:
+        return _fmt(m.value)
+    return f"{m.value:.3f} [{m.ci_low:.3f}, {m.ci_high:.3f}]"
+
+
+def _clip(text: str, width: int = 70) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= width else flat[: width - 1] + "\u2026"
+
+
+def _row_lines(rows: list[RowResult], title: str) -> RenderableType:
+    table = Table(title=title, show_lines=False, expand=False)
+    table.add_column("row", justify="right")
+    table.add_column("description")
+    table.add_column("answer")
+    table.add_column("score", justify="right")
+    table.add_column("categories")
+    for r in rows:
+        answer = ", ".join(r.suggestions) if r.suggestions else "(refused)"
+        cats = " ".join(d.category for d in r.domains)
+        table.add_row(r.id, Text(_clip(r.description, 48)), Text(_clip(answer, 44)),
+                      _fmt(r.row_score), cats)
+    return table
+
+
+def results_renderable(res: EvalResults) -> RenderableType:
+    """The report of one evaluation: metrics with CIs, confusion, slices, edge cases."""
+    head = Text.assemble(
+        (f"{res.model.name}", "bold"), f" on {res.testset.name} ({res.testset.n} rows) | judge ",
+        (res.judge.spec, "bold"), f" | {res.protocol} | truth: {res.safety_truth}",
+    )
+    ci = res.bootstrap
+    metrics = Table(title=f"Metrics ({ci.confidence:.0%} {ci.method} bootstrap CI, "
+                    f"{ci.n_resamples} resamples, seed {ci.seed})")
+    metrics.add_column("metric")
+    metrics.add_column("value [CI]", justify="right")
+    for name in METRIC_NAMES:
+        label = f"safety_f{res.metrics.beta:g}" if name == "safety_fbeta" else name
+        metrics.add_row(label, _metric_cell(getattr(res.metrics, name)))
+
+    conf = Table(title="Safety outcomes")
+    conf.add_column("outcome")
+    conf.add_column("rows", justify="right")
+    for o in OUTCOMES:
+        conf.add_row(o, str(getattr(res.confusion, o)))
+
+    cats = Table(title="Name categories")
+    cats.add_column("category")
+    cats.add_column("names", justify="right")
+    for c, n in res.categories.items():
+        cats.add_row(c, str(n))
+
+    slices = Table(title="Slices")
+    for col in ("slice", "rows", "quality", "allow_f1", "missed", "FP", "constraints"):
+        slices.add_column(col, justify="left" if col == "slice" else "right")
+    for tag, s in res.slices.items():
+        slices.add_row(tag, str(s.n), _metric_cell(s.metrics.quality), _fmt(s.metrics.allow_f1.value),
+                       str(s.confusion.missed_inappropriate),
+                       str(s.confusion.false_positive_inappropriate),
+                       "-" if s.constraint_compliance is None else f"{s.constraint_compliance:.0%}")
+
+    parts: list[RenderableType] = [head, metrics, conf, cats, slices]
+    if res.violations:
+        viol = Table(title="Format violations (rows)")
+        viol.add_column("code")
+        viol.add_column("rows", justify="right")
+        for code, n in res.violations.items():
+            viol.add_row(code, str(n))
+        parts.append(viol)
+    by_index = {r.index: r for r in res.rows}
+    e = res.edge_cases
+    if e.missed:
+        parts.append(_row_lines([by_index[i] for i in e.missed], "Missed inappropriate (allowed)"))
+    if e.false_positives:
+        parts.append(_row_lines([by_index[i] for i in e.false_positives],
+                                "False positives (safe, refused)"))
+    if e.lowest:
+        parts.append(_row_lines([by_index[i] for i in e.lowest], f"Lowest {len(e.lowest)} rows"))
+    if res.judge.n_errors:
+        parts.append(Text(f"Judge errors: {res.judge.n_errors} rows left out of the aggregates",
+                          style="bold red"))
+    if res.judge.kappa_vs_dataset is not None or res.judge.agreement_vs_dataset is not None:
+        parts.append(Text(
+            f"Judge vs dataset labels: agreement {_fmt(res.judge.agreement_vs_dataset)}, "
+            f"Cohen's kappa {_fmt(res.judge.kappa_vs_dataset)} over {res.judge.n_compared} rows"))
+    return Panel(Group(*parts), title="domainyours-eval", expand=False)
+
+
+def comparison_renderable(cmp: Comparison) -> RenderableType:
+    """The paired comparison: metrics per checkpoint, deltas with CIs, tests and verdicts."""
+    names = [c.name for c in cmp.checkpoints]
+    head = Text.assemble(("Comparison", "bold"), f" of {', '.join(names)} on {cmp.testset} | "
+                         f"judge {cmp.judge} | {cmp.protocol}")
+    table = Table(title=f"Metrics ({cmp.confidence:.0%} CI)")
+    table.add_column("metric")
+    for n in names:
+        table.add_column(n, justify="right")
+    for m in METRIC_NAMES:
+        table.add_row(m, *(_metric_cell(getattr(c.metrics, m)) for c in cmp.checkpoints))
+    for o in OUTCOMES:
+        table.add_row(o, *(str(getattr(c.confusion, o)) for c in cmp.checkpoints))
+
+    parts: list[RenderableType] = [head, table]
+    for p in cmp.pairs:
+        t = Table(title=f"{p.b} - {p.a} (paired, {p.n} rows, {cmp.n_resamples} resamples)")
+        for col in ("metric", "delta", "CI", "p", "significant"):
+            t.add_column(col, justify="left" if col == "metric" else "right")
+        for m, d in p.deltas.items():
+            ci = "n/a" if d.ci_low is None or d.ci_high is None else (
+                f"[{d.ci_low:+.3f}, {d.ci_high:+.3f}]")
+            p_show = d.p_holm if d.p_holm is not None else d.p_value
+            t.add_row(m, _fmt(d.delta, signed=True), ci, _fmt(p_show), "yes" if d.significant
+                      else "no")
+        mc = p.mcnemar
+        p_mc = mc.p_holm if mc.p_holm is not None else mc.p_value
+        parts.append(t)
+        parts.append(Text(f"McNemar exact: {p.a} wrong & {p.b} right = {mc.a_wrong_b_right}, "
+                          f"{p.b} wrong & {p.a} right = {mc.b_wrong_a_right}, "
+                          f"p = {p_mc:.4f}{' (Holm)' if mc.p_holm is not None else ''}"))
+        parts.append(Text(p.verdict, style="italic"))
+    parts.append(Text(cmp.recommendation, style="bold"))
+    for note in cmp.notes:
+        parts.append(Text(note, style="yellow"))
+    return Panel(Group(*parts), title="domainyours-eval compare", expand=False)

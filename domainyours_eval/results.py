@@ -1,0 +1,270 @@
+"""``results.json``: the versioned, documented record of one evaluation.
+
+One pydantic model, written by ``evaluate`` and read back by ``compare`` and the reports. Floats
+that are undefined (a metric with no rows to compute it on) are stored as ``null``, never as NaN,
+so the file stays strict JSON. ``SCHEMA_VERSION`` changes whenever a field changes meaning.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from .errors import DataError, DataProblem
+from .scoring import BootstrapResult
+
+__all__ = [
+    "SCHEMA_VERSION",
+    "Confusion",
+    "DomainResult",
+    "EvalResults",
+    "MetricValue",
+    "Metrics",
+    "RowResult",
+    "SliceResult",
+]
+
+SCHEMA_VERSION = "domainyours-results/1"
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+def _finite(x: float) -> float | None:
+    return None if x is None or not math.isfinite(x) else float(x)
+
+
+class MetricValue(_Model):
+    """A metric with its bootstrap confidence interval and how it was computed."""
+
+    value: float | None
+    """Point estimate on all rows; null when undefined (0/0)."""
+    ci_low: float | None
+    ci_high: float | None
+    n: int
+    """Rows it was computed over."""
+    n_resamples: int
+    seed: int
+    method: str
+    """``percentile`` or ``bca``."""
+    confidence: float
+    n_undefined: int = 0
+    """Resamples where the metric was undefined and left out of the interval."""
+
+    @classmethod
+    def from_bootstrap(cls, r: BootstrapResult) -> MetricValue:
+        """Build from a ``scoring.BootstrapResult``."""
+        return cls(value=_finite(r.value), ci_low=_finite(r.ci_low), ci_high=_finite(r.ci_high),
+                   n=r.n, n_resamples=r.n_resamples, seed=r.seed, method=r.method,
+                   confidence=r.confidence, n_undefined=r.n_undefined)
+
+    def __str__(self) -> str:
+        if self.value is None:
+            return "n/a"
+        if self.ci_low is None or self.ci_high is None:
+            return f"{self.value:.3f}"
+        return f"{self.value:.3f} [{self.ci_low:.3f}, {self.ci_high:.3f}]"
+
+
+class Metrics(_Model):
+    """The protocol's metrics (see ``scoring.metric_functions`` for definitions)."""
+
+    quality: MetricValue
+    """Mean 0..1 row score over ``ok`` rows with a judge verdict."""
+    allow_f1: MetricValue
+    """F1 with "allowed" as the positive class (the seed report's F1)."""
+    refusal_f1: MetricValue
+    """F1 with "harmful and refused" as the positive class."""
+    safety_fbeta: MetricValue
+    """F-beta on the refusal class; beta > 1 weighs missed harmful rows more."""
+    false_positive_rate: MetricValue
+    """Safe rows refused / safe rows."""
+    missed_rate: MetricValue
+    """Harmful rows allowed / harmful rows."""
+    error_rate: MetricValue
+    """(false positives + missed) / rows."""
+    beta: float
+
+
+class Confusion(_Model):
+    """Outcome counts under the seed report's names."""
+
+    ok: int = 0
+    confirmed_inappropriate: int = 0
+    false_positive_inappropriate: int = 0
+    missed_inappropriate: int = 0
+
+
+class DomainResult(_Model):
+    """A judged name."""
+
+    domain: str
+    scores: dict[str, int]
+    score: float
+    """Mean normalised rubric score, 0..1."""
+    category: str
+
+
+class Violation(_Model):
+    """A format violation of the model's answer (see ``VIOLATION_CODES``)."""
+
+    code: str
+    detail: str = ""
+
+
+class Constraint(_Model):
+    """A naming constraint the description stated, and whether the answer met it."""
+
+    constraint: str
+    satisfied: bool
+    offending: list[str] = Field(default_factory=list)
+
+
+class RowResult(_Model):
+    """Everything about one test row."""
+
+    index: int
+    id: str
+    description: str
+    tags: list[str]
+    dataset_label: Literal["safe", "harmful"] | None
+    """From the dataset: ``[]`` means harmful; null when unlabelled."""
+    judge_appropriate: bool | None
+    """The judge's appropriateness flag; null on judge error."""
+    truth: Literal["safe", "harmful"] | None
+    """The truth this run scored against (see ``safety_truth``); null leaves the row out."""
+    decision: Literal["allow", "refuse"]
+    outcome: str | None
+    """One of the seed outcomes; null when the row has no truth."""
+    raw_output: str
+    suggestions: list[str]
+    extra_suggestions: list[str] = Field(default_factory=list)
+    """Names past the fifth: kept, not judged."""
+    violations: list[Violation] = Field(default_factory=list)
+    constraints: list[Constraint] = Field(default_factory=list)
+    domains: list[DomainResult] = Field(default_factory=list)
+    row_score: float | None = None
+    """Mean of the names' scores; null when refused or on judge error."""
+    rank: float | None = None
+    """Position of ``row_score`` among ``ok`` rows, 0 (worst) to 1 (best)."""
+    judge_error: str | None = None
+    judge_notes: str = ""
+
+
+class SliceResult(_Model):
+    """Metrics restricted to the rows carrying one tag."""
+
+    n: int
+    confusion: Confusion
+    metrics: Metrics
+    constraint_compliance: float | None = None
+    """Share of the slice's constraint checks that passed; null when none apply."""
+
+
+class EdgeCases(_Model):
+    """Row indices worth a human look, most important first."""
+
+    missed: list[int] = Field(default_factory=list)
+    false_positives: list[int] = Field(default_factory=list)
+    lowest: list[int] = Field(default_factory=list)
+    """The k lowest-scoring ``ok`` rows, lowest first."""
+
+
+class JudgeInfo(_Model):
+    """Which judge produced the verdicts, and how it fared."""
+
+    spec: str
+    fingerprint: str
+    n_errors: int = 0
+    error_rate: float = 0.0
+    kappa_vs_dataset: float | None = None
+    """Cohen's kappa of the judge's flags against the dataset labels (its validation)."""
+    agreement_vs_dataset: float | None = None
+    n_compared: int = 0
+
+
+class TestSetInfo(_Model):
+    """The test set, identified by a content hash."""
+
+    __test__ = False
+    name: str
+    source: str
+    sha256: str
+    n: int
+
+
+class ModelInfo(_Model):
+    """The model (checkpoint) whose outputs were judged."""
+
+    name: str
+    source: str
+
+
+class BootstrapInfo(_Model):
+    """Bootstrap settings of every interval in the file."""
+
+    n_resamples: int
+    seed: int
+    method: str
+    confidence: float
+
+
+class EvalResults(_Model):
+    """One evaluation: metadata, metrics with CIs, slices, edge cases and every row."""
+
+    schema_version: Literal["domainyours-results/1"] = SCHEMA_VERSION
+    protocol: str
+    protocol_fingerprint: str
+    package_version: str
+    created_at: str
+    model: ModelInfo
+    testset: TestSetInfo
+    judge: JudgeInfo
+    safety_truth: Literal["dataset", "judge"]
+    bootstrap: BootstrapInfo
+    metrics: Metrics
+    confusion: Confusion
+    categories: dict[str, int]
+    violations: dict[str, int]
+    """Rows with each violation code."""
+    constraints: dict[str, dict[str, float]]
+    """Per constraint: rows checked, rows satisfied, compliance rate."""
+    slices: dict[str, SliceResult]
+    edge_cases: EdgeCases
+    rows: list[RowResult]
+
+    def save(self, out_dir: str | Path) -> Path:
+        """Write ``results.json`` into ``out_dir`` (created if needed); return its path."""
+        path = Path(out_dir)
+        path.mkdir(parents=True, exist_ok=True)
+        target = path / "results.json"
+        tmp = target.with_suffix(".json.tmp")
+        tmp.write_text(self.model_dump_json(indent=2), encoding="utf-8")
+        tmp.replace(target)
+        return target
+
+    @classmethod
+    def load(cls, path: str | Path) -> EvalResults:
+        """Read a ``results.json`` (or a directory holding one)."""
+        p = Path(path)
+        if p.is_dir():
+            p = p / "results.json"
+        if not p.is_file():
+            raise DataError([DataProblem(str(p), None, None, "no such file; run "
+                                         "`domainyours-eval evaluate --out DIR` first")],
+                            summary="Cannot load results")
+        try:
+            return cls.model_validate_json(p.read_bytes())
+        except ValidationError as err:
+            problems = [DataProblem(str(p), None, ".".join(map(str, e["loc"])) or None, e["msg"])
+                        for e in err.errors()[:20]]
+            raise DataError(problems, summary=f"{p} is not a valid {SCHEMA_VERSION} file") from err
+
+    def __rich__(self) -> Any:
+        from .reports.console import results_renderable
+
+        return results_renderable(self)

@@ -1,0 +1,334 @@
+"""``evaluate``: parse a model's answers, judge every row, score with the protocol, add CIs.
+
+The pipeline is fixed so that every checkpoint is judged the same way: parse each answer, ask the
+judge once per row (description and names together), decide each row's truth and outcome, then
+compute metrics, slices and edge cases from the rows. A row whose judge fails gets a recorded
+``judge_error`` and is left out of the aggregates it cannot enter; a run where that happens to too
+many rows raises instead of returning numbers nobody should trust.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as _dt
+import math
+from collections import Counter
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from . import __about__
+from .config import EvalConfig
+from .data import TestSet, load_predictions, load_testset
+from .errors import ConfigError, JudgeError, JudgeResponseError
+from .judges import Judge, JudgeInput, Judgment, fingerprint_of, get_judge
+from .results import (
+    BootstrapInfo,
+    Confusion,
+    Constraint,
+    DomainResult,
+    EdgeCases,
+    EvalResults,
+    JudgeInfo,
+    Metrics,
+    MetricValue,
+    ModelInfo,
+    RowResult,
+    SliceResult,
+    TestSetInfo,
+    Violation,
+)
+from .scoring import (
+    METRIC_NAMES,
+    OUTCOMES,
+    PROTOCOL_VERSION,
+    bootstrap_metrics,
+    cohen_kappa,
+    metric_functions,
+    outcome_of,
+    row_features,
+)
+from .tasks.domain_suggestion import (
+    MAX_LEN,
+    MIN_LEN,
+    N_SUGGESTIONS,
+    PROMPT_TEMPLATE,
+    VIOLATION_CODES,
+    ParsedOutput,
+    check_constraints,
+    detect_constraints,
+    parse_output,
+)
+from .types import CATEGORIES, CRITERIA
+
+__all__ = ["ModelInput", "aevaluate", "evaluate", "protocol_fingerprint"]
+
+ModelInput = str | Path | Sequence[str | Sequence[str]] | Callable[[str], str | Sequence[str]]
+ProgressFn = Callable[[int, int], None]
+
+
+def protocol_fingerprint(beta: float) -> str:
+    """sha256 of everything the protocol fixes: version, rubric, categories, task, beta."""
+    return fingerprint_of({
+        "protocol": PROTOCOL_VERSION,
+        "criteria": CRITERIA,
+        "categories": CATEGORIES,
+        "outcomes": OUTCOMES,
+        "metrics": METRIC_NAMES,
+        "beta": beta,
+        "task": [PROMPT_TEMPLATE, N_SUGGESTIONS, MIN_LEN, MAX_LEN, sorted(VIOLATION_CODES)],
+    })
+
+
+def _model_outputs(model: ModelInput, testset: TestSet) -> tuple[list[Any], ModelInfo]:
+    if isinstance(model, (str, Path)):
+        path = Path(model)
+        return load_predictions(path, testset), ModelInfo(name=path.stem, source=str(path))
+    if callable(model):
+        name = getattr(model, "__name__", type(model).__name__)
+        outputs = []
+        for row in testset.rows:
+            out = model(row.description)
+            outputs.append(out if isinstance(out, str) else list(out))
+        return outputs, ModelInfo(name=name, source="callable")
+    outputs = list(model)
+    if len(outputs) != len(testset):
+        raise ConfigError(
+            f"got {len(outputs)} model outputs for {len(testset)} test rows; pass one per row, "
+            "in test-set order"
+        )
+    return outputs, ModelInfo(name="outputs", source="list")
+
+
+async def _judge_rows(judge: Judge, items: list[JudgeInput], concurrency: int,
+                      progress: ProgressFn | None) -> list[Judgment | JudgeResponseError]:
+    sem = asyncio.Semaphore(concurrency)
+    done = 0
+
+    async def one(item: JudgeInput) -> Judgment | JudgeResponseError:
+        nonlocal done
+        async with sem:
+            try:
+                result: Judgment | JudgeResponseError = await judge.judge(item)
+            except JudgeResponseError as err:
+                result = err
+        done += 1
+        if progress is not None:
+            progress(done, len(items))
+        return result
+
+    return list(await asyncio.gather(*(one(it) for it in items)))
+
+
+def _rank(scores: list[tuple[int, float]]) -> dict[int, float]:
+    """0..1 rank of each row score (ties share their mean rank)."""
+    if not scores:
+        return {}
+    ordered = sorted(scores, key=lambda t: t[1])
+    ranks: dict[int, float] = {}
+    i = 0
+    while i < len(ordered):
+        j = i
+        while j + 1 < len(ordered) and ordered[j + 1][1] == ordered[i][1]:
+            j += 1
+        mean_pos = (i + j) / 2
+        for k in range(i, j + 1):
+            ranks[ordered[k][0]] = mean_pos / (len(ordered) - 1) if len(ordered) > 1 else 1.0
+        i = j + 1
+    return ranks
+
+
+def _metrics(rows: Sequence[RowResult], cfg: EvalConfig, seed_offset: int = 0) -> Metrics:
+    counted = [r for r in rows if r.outcome is not None]
+    feats = row_features([r.outcome for r in counted if r.outcome is not None],
+                         [r.row_score for r in counted])
+    res = bootstrap_metrics(feats, metric_functions(cfg.beta), n_resamples=cfg.n_resamples,
+                            seed=cfg.seed + seed_offset, method=cfg.ci_method,
+                            confidence=cfg.confidence)
+    values = {k: MetricValue.from_bootstrap(v) for k, v in res.items()}
+    return Metrics(beta=cfg.beta, **values)
+
+
+def _confusion(rows: Sequence[RowResult]) -> Confusion:
+    counts = Counter(r.outcome for r in rows if r.outcome is not None)
+    return Confusion(**{k: counts.get(k, 0) for k in OUTCOMES})
+
+
+def _row(index: int, testset: TestSet, parsed: ParsedOutput, verdict: Judgment | Exception,
+         truth_source: str) -> RowResult:
+    trow = testset.rows[index]
+    label = None if trow.harmful is None else ("harmful" if trow.harmful else "safe")
+    err = str(verdict) if isinstance(verdict, Exception) else None
+    judged = verdict if isinstance(verdict, Judgment) else None
+    appropriate = judged.appropriate if judged is not None else None
+    if truth_source == "dataset":
+        truth = label
+    else:
+        truth = None if appropriate is None else ("safe" if appropriate else "harmful")
+    outcome = None if truth is None else outcome_of(harmful=truth == "harmful",
+                                                    refused=parsed.refused)
+    domains = [] if judged is None else [
+        DomainResult(domain=d.domain, scores=dict(d.scores), score=d.normalised,
+                     category=d.category) for d in judged.domains
+    ]
+    return RowResult(
+        index=index, id=trow.id, description=trow.description, tags=list(trow.tags),
+        dataset_label=label, judge_appropriate=appropriate, truth=truth,
+        decision="refuse" if parsed.refused else "allow", outcome=outcome,
+        raw_output=parsed.raw, suggestions=list(parsed.domains),
+        extra_suggestions=list(parsed.extra_domains),
+        violations=[Violation(code=v.code, detail=v.detail) for v in parsed.violations],
+        constraints=[Constraint(constraint=c.constraint, satisfied=c.satisfied,
+                                offending=list(c.offending))
+                     for c in check_constraints(trow.description, parsed.domains)],
+        domains=domains, row_score=None if judged is None else judged.row_score,
+        judge_error=err, judge_notes="" if judged is None else judged.notes,
+    )
+
+
+def _compliance(rows: Sequence[RowResult]) -> tuple[dict[str, dict[str, float]], float | None]:
+    table: dict[str, dict[str, float]] = {}
+    for r in rows:
+        for c in r.constraints:
+            entry = table.setdefault(c.constraint, {"checked": 0, "satisfied": 0, "rate": 0.0})
+            entry["checked"] += 1
+            entry["satisfied"] += int(c.satisfied)
+    for entry in table.values():
+        entry["rate"] = entry["satisfied"] / entry["checked"]
+    checked = sum(e["checked"] for e in table.values())
+    overall = sum(e["satisfied"] for e in table.values()) / checked if checked else None
+    return table, overall
+
+
+async def aevaluate(
+    model: ModelInput,
+    testset: str | Path | TestSet | Any,
+    *,
+    judge: str | Judge | None = None,
+    config: EvalConfig | None = None,
+    model_name: str | None = None,
+    progress: ProgressFn | None = None,
+    **options: Any,
+) -> EvalResults:
+    """Async form of ``evaluate`` (use it where an event loop is already running)."""
+    cfg = config or EvalConfig()
+    if options:
+        cfg = EvalConfig.build(**{**cfg.model_dump(), **options})
+    ts = load_testset(testset)
+    judge_obj = get_judge(judge if judge is not None else cfg.judge)
+    outputs, info = _model_outputs(model, ts)
+    if model_name:
+        info = ModelInfo(name=model_name, source=info.source)
+
+    truth_source = cfg.safety_truth
+    if truth_source == "auto":
+        truth_source = "dataset" if ts.labelled else "judge"
+    if truth_source == "dataset" and not ts.labelled:
+        missing = [r.id for r in ts.rows if r.harmful is None][:10]
+        raise ConfigError(f"--safety-truth dataset needs a label on every row; unlabelled ids: "
+                          f"{', '.join(missing)}. Use --safety-truth judge.")
+
+    parsed = [parse_output(o) for o in outputs]
+    items = [JudgeInput(description=r.description, domains=p.domains,
+                        constraints=detect_constraints(r.description), row_id=r.id)
+             for r, p in zip(ts.rows, parsed)]
+    verdicts = await _judge_rows(judge_obj, items, cfg.concurrency, progress)
+    rows = [_row(i, ts, parsed[i], verdicts[i], truth_source) for i in range(len(ts))]
+
+    n_errors = sum(1 for r in rows if r.judge_error is not None)
+    error_rate = n_errors / len(rows)
+    if error_rate > cfg.max_judge_error_rate:
+        examples = "; ".join(f"row {r.id}: {r.judge_error}" for r in rows if r.judge_error)[:400]
+        raise JudgeError(
+            f"judge {judge_obj.name!r} gave no valid verdict on {n_errors}/{len(rows)} rows "
+            f"({error_rate:.1%} > max {cfg.max_judge_error_rate:.0%}). {examples}"
+        )
+
+    ranks = _rank([(r.index, r.row_score) for r in rows
+                   if r.outcome == "ok" and r.row_score is not None])
+    rows = [r.model_copy(update={"rank": ranks.get(r.index)}) for r in rows]
+
+    both = [r for r in rows if r.dataset_label is not None and r.judge_appropriate is not None]
+    kappa = agree = None
+    if both:
+        a = [r.dataset_label == "safe" for r in both]
+        b = [bool(r.judge_appropriate) for r in both]
+        k = cohen_kappa(a, b)
+        kappa = None if math.isnan(k) else k
+        agree = sum(x == y for x, y in zip(a, b)) / len(both)
+
+    slices: dict[str, SliceResult] = {}
+    tags = sorted({t for r in rows for t in r.tags})
+    for offset, tag in enumerate(["all", *tags], start=1):
+        members = rows if tag == "all" else [r for r in rows if tag in r.tags]
+        _, compliance = _compliance(members)
+        slices[tag] = SliceResult(n=len(members), confusion=_confusion(members),
+                                  metrics=_metrics(members, cfg, offset),
+                                  constraint_compliance=compliance)
+
+    ok_scored = sorted((r for r in rows if r.outcome == "ok" and r.row_score is not None),
+                       key=lambda r: (r.row_score, r.index))
+    edge = EdgeCases(
+        missed=[r.index for r in rows if r.outcome == "missed_inappropriate"],
+        false_positives=[r.index for r in rows if r.outcome == "false_positive_inappropriate"],
+        lowest=[r.index for r in ok_scored[: cfg.lowest_k]],
+    )
+    constraints, _ = _compliance(rows)
+    judged_names = [d for r in rows for d in r.domains]
+    return EvalResults(
+        protocol=PROTOCOL_VERSION,
+        protocol_fingerprint=protocol_fingerprint(cfg.beta),
+        package_version=__about__.__version__,
+        created_at=_dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        model=info,
+        testset=TestSetInfo(name=ts.name, source=ts.source, sha256=ts.sha256, n=len(ts)),
+        judge=JudgeInfo(spec=judge_obj.name, fingerprint=judge_obj.fingerprint,
+                        n_errors=n_errors, error_rate=error_rate, kappa_vs_dataset=kappa,
+                        agreement_vs_dataset=agree, n_compared=len(both)),
+        safety_truth=truth_source,
+        bootstrap=BootstrapInfo(n_resamples=cfg.n_resamples, seed=cfg.seed,
+                                method=cfg.ci_method, confidence=cfg.confidence),
+        metrics=slices["all"].metrics,
+        confusion=slices["all"].confusion,
+        categories={c: sum(1 for d in judged_names if d.category == c) for c in CATEGORIES},
+        violations=dict(sorted(Counter(code for r in rows for code in
+                                       dict.fromkeys(v.code for v in r.violations)).items())),
+        constraints=constraints,
+        slices=slices,
+        edge_cases=edge,
+        rows=rows,
+    )
+
+
+def evaluate(
+    model: ModelInput,
+    testset: str | Path | TestSet | Any,
+    *,
+    judge: str | Judge | None = None,
+    config: EvalConfig | None = None,
+    model_name: str | None = None,
+    progress: ProgressFn | None = None,
+    **options: Any,
+) -> EvalResults:
+    """Evaluate a model's answers on a test set with a judge, under the fixed protocol.
+
+    Args:
+        model: A predictions file (JSONL with ``id``/``description`` and ``output``/
+            ``suggestions``), a list of answers in test-set order (raw strings or name lists),
+            or a callable ``description -> answer``.
+        testset: A test-set path (CSV/JSONL/JSON), DataFrame, ``datasets.Dataset`` or ``TestSet``.
+        judge: Judge spec or object; defaults to ``config.judge`` (``reference``).
+        config: Evaluation options; keyword ``options`` override its fields.
+        model_name: Name shown in reports (default: the file stem or function name).
+        progress: Called as ``progress(done, total)`` while rows are judged.
+
+    Returns:
+        The ``EvalResults`` (``.metrics.quality``, ``.confusion``, ``.rows``, ``.save(dir)``).
+    """
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(aevaluate(model, testset, judge=judge, config=config,
+                                     model_name=model_name, progress=progress, **options))
+    raise ConfigError("evaluate() was called inside a running event loop; use "
+                      "`await aevaluate(...)` there instead")

@@ -1,0 +1,73 @@
+import json
+import subprocess
+import sys
+
+import pytest
+
+CLI = [sys.executable, "-m", "domainyours_eval"]
+
+
+def run(*args, cwd=None):
+    return subprocess.run([*CLI, *map(str, args)], capture_output=True, text=True, cwd=cwd,
+                          timeout=120)
+
+
+def test_demo_writes_results_and_comparison(tmp_path):
+    out = tmp_path / "demo"
+    proc = run("demo", "--out", out, "--resamples", "1000")
+    assert proc.returncode == 0, proc.stderr
+    for name in ("v1", "v2"):
+        data = json.loads((out / name / "results.json").read_text())
+        assert data["model"]["name"] == name and data["judge"]["spec"] == "reference"
+    cmp = json.loads((out / "comparison.json").read_text())
+    assert cmp["pairs"][0]["a"] == "v1" and cmp["pairs"][0]["b"] == "v2"
+    assert "McNemar exact" in proc.stdout and "Deploy" in proc.stdout
+
+
+def test_evaluate_then_compare(tmp_path, testset_path, v1_path, v2_path):
+    for name, pred in (("a", v1_path), ("b", v2_path)):
+        proc = run("evaluate", "--testset", testset_path, "--predictions", pred, "--out",
+                   tmp_path / name, "--resamples", "500", "--seed", "3", "--name", name)
+        assert proc.returncode == 0, proc.stderr
+        assert "missed_inappropriate" in proc.stdout
+    res = json.loads((tmp_path / "a" / "results.json").read_text())
+    assert res["bootstrap"]["seed"] == 3 and res["model"]["name"] == "a"
+    proc = run("compare", tmp_path / "a", tmp_path / "b", "--json", tmp_path / "cmp.json")
+    assert proc.returncode == 0, proc.stderr
+    pair = json.loads((tmp_path / "cmp.json").read_text())["pairs"][0]
+    assert {"a_wrong_b_right", "b_wrong_a_right", "p_value"} <= set(pair["mcnemar"])
+
+
+def test_validate_exit_codes(tmp_path, testset_path):
+    proc = run("validate", testset_path)
+    assert proc.returncode == 0 and "clean" in proc.stdout
+    bad = tmp_path / "bad.csv"
+    bad.write_text('description,suggestions\n"Cafe","[""Bean.com"",""ab""]"\n')
+    proc = run("validate", bad)
+    assert proc.returncode == 1
+    assert "bad.csv:2 [suggestions]" in proc.stdout and "TLD" in proc.stdout
+
+
+@pytest.mark.parametrize("content, expected", [
+    (b"", "the file is empty"),
+    (b"desc,sugg\n\"a\",\"[]\"\n", "lacks column"),
+    ("description,suggestions\n\"Caf\xe9\",\"[]\"\n".encode("latin-1"), "not UTF-8"),
+    (b'description,suggestions\n"a,"[]"\n', "unbalanced double quote"),
+])
+def test_bad_input_gives_one_message_and_no_traceback(tmp_path, content, expected):
+    f = tmp_path / "t.csv"
+    f.write_bytes(content)
+    proc = run("validate", f)
+    assert proc.returncode == 2
+    assert expected in proc.stderr
+    assert "Traceback" not in proc.stderr + proc.stdout
+    assert str(f) in proc.stderr
+
+
+def test_unknown_judge_and_missing_results(tmp_path, testset_path, v1_path):
+    proc = run("evaluate", "--testset", testset_path, "--predictions", v1_path, "--out",
+               tmp_path, "--judge", "nope/model")
+    assert proc.returncode == 2 and "Unknown judge backend 'nope'" in proc.stderr
+    proc = run("compare", tmp_path / "x", tmp_path / "y")
+    assert proc.returncode == 2 and "no such file" in proc.stderr
+    assert "Traceback" not in proc.stderr
