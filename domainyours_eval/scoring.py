@@ -170,25 +170,31 @@ class BootstrapResult:
 
 
 def _resample_sums(
-    features: FloatArray, n_resamples: int, seed: int, chunk_rows: int = 10_000_000
+    features: FloatArray, n_resamples: int, seed: int, chunk_cells: int = 1_000_000
 ) -> Iterator[FloatArray]:
     """Yield ``w @ features`` for bootstrap row multiplicities ``w``, a chunk of resamples at a time.
 
-    Drawing indices and counting them with one ``bincount`` per chunk is the fastest exact
-    multinomial resampling numpy offers; the chunk bounds memory at about 80 MB.
+    Rows are drawn with ``rng.integers`` and counted with ``bincount``: exact multinomial
+    resampling. Chunks of about a million draws stay in cache, which matters more than the number
+    of numpy calls: large test sets count one resample per call, small ones a whole chunk at once.
     """
     import numpy as np
 
     rng = np.random.default_rng(seed)
     n = features.shape[0]
-    per_chunk = max(1, min(n_resamples, chunk_rows // max(n, 1)))
+    per_chunk = max(1, min(n_resamples, chunk_cells // max(n, 1)))
     done = 0
     while done < n_resamples:
         b = min(per_chunk, n_resamples - done)
-        idx = rng.integers(0, n, size=(b, n), dtype=np.int32)
-        flat = (idx + (np.arange(b, dtype=np.int64) * n)[:, None]).ravel()
-        counts = np.bincount(flat, minlength=b * n).reshape(b, n)
-        yield counts.astype(np.float64) @ features
+        idx = rng.integers(0, n, size=(b, n), dtype=np.int32 if n < 2**31 else np.int64)
+        if n >= 2_000:
+            counts = np.empty((b, n), dtype=np.float64)
+            for i in range(b):
+                counts[i] = np.bincount(idx[i], minlength=n)
+        else:
+            flat = (idx + (np.arange(b, dtype=np.int64) * n)[:, None]).ravel()
+            counts = np.bincount(flat, minlength=b * n).reshape(b, n).astype(np.float64)
+        yield counts @ features
         done += b
 
 

@@ -79,6 +79,16 @@ _MARKER_RE = re.compile(r"^\s*(?:\d{1,3}\s*[.)\]:-]|[-*\u2022+>]|#{1,6})\s+")
 _TLD_RE = re.compile(r"\.[a-z][a-z0-9-]*(?:\.[a-z]{2,})*$", re.IGNORECASE)
 _URL_PREFIX_RE = re.compile(r"^(?:[a-z]+://)?(?:www\.)?", re.IGNORECASE)
 _EXPLANATION_SPLIT_RE = re.compile(r"\s+[-\u2013\u2014:]\s+|:\s+|\s+\(|\s*[\u2013\u2014]\s*")
+_PY_ITEM = r"'([^'\\\n]*)'|\"([^\"\\\n]*)\""
+_PY_ITEM_RE = re.compile(_PY_ITEM)
+_PY_LIST_RE = re.compile(rf"[\[(]\s*(?:(?:{_PY_ITEM})\s*,\s*)*(?:(?:{_PY_ITEM})\s*,?\s*)?[\])]")
+_HYPHENS_RE = re.compile(r"-{2,}")
+_FENCE_RE = re.compile(r"```(?:json|python)?\s*(.*?)```", re.DOTALL)
+_EMPHASIS_RE = re.compile(r"\*\*|__")
+_LEAD_IN_RE = re.compile(r":\s")
+_LIST_SEP_RE = re.compile(r"[,;|]|\s+and\s+")
+_INVALID_RE = re.compile(r"[^a-z0-9-]")
+_CLEAN_NAME_RE = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 _NAME_TOKEN_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9.\-_]*[A-Za-z0-9]|[A-Za-z0-9]")
 
 
@@ -128,79 +138,101 @@ def normalise_domain(candidate: str) -> tuple[str, list[Violation]]:
 
     Returns the normalised name (possibly empty) and the violations found.
     """
+    if _CLEAN_NAME_RE.fullmatch(candidate):
+        return candidate, []
     violations: list[Violation] = []
-    text = candidate.strip().strip("\"'`*_ \t").strip()
-    if text != text.lower():
-        violations.append(Violation("uppercase", candidate.strip()))
-        text = text.lower()
-    no_url = _URL_PREFIX_RE.sub("", text).rstrip("/")
-    if no_url != text or _TLD_RE.search(no_url):
-        violations.append(Violation("had_tld", candidate.strip()))
-    # Keep the first label: "brewbuddy.co.uk" -> "brewbuddy".
-    label = no_url.split(".", 1)[0] if "." in no_url else no_url
-    cleaned = re.sub(r"[^a-z0-9-]", "", label)
-    if cleaned != label:
-        violations.append(Violation("invalid_chars", candidate.strip()))
+    shown = candidate.strip()
+    text = shown.strip("\"'`*_ \t").strip()
+    lower = text.lower()
+    if lower != text:
+        violations.append(Violation("uppercase", shown))
+    if "://" in lower or lower.startswith("www.") or "." in lower:
+        violations.append(Violation("had_tld", shown))
+        lower = _URL_PREFIX_RE.sub("", lower).rstrip("/")
+        # Keep the first label: "brewbuddy.co.uk" -> "brewbuddy".
+        lower = lower.split(".", 1)[0]
+    cleaned = _INVALID_RE.sub("", lower)
+    if cleaned != lower:
+        violations.append(Violation("invalid_chars", shown))
     if cleaned.startswith("-") or cleaned.endswith("-") or "--" in cleaned:
-        violations.append(Violation("bad_hyphen", candidate.strip()))
-        cleaned = re.sub(r"-{2,}", "-", cleaned).strip("-")
+        violations.append(Violation("bad_hyphen", shown))
+        cleaned = _HYPHENS_RE.sub("-", cleaned).strip("-")
     return cleaned, violations
 
 
-def _loads_list(text: str) -> list[object] | None:
-    """Read ``text`` as a JSON array or a Python list/tuple literal, else ``None``."""
+def _python_list(text: str) -> list[object] | None:
+    """Read a Python list of plain quoted strings without ``ast`` (the common case, and fast)."""
+    if _PY_LIST_RE.fullmatch(text):
+        return [a or b for a, b in _PY_ITEM_RE.findall(text)]
+    try:
+        value = ast.literal_eval(text)
+    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+        return None
+    return list(value) if isinstance(value, (list, tuple)) else None
+
+
+def _loads_list(text: str) -> tuple[list[object], bool] | None:
+    """Read ``text`` as a JSON array or a Python list/tuple literal.
+
+    Returns the items and whether ``text`` was a bare JSON array, or ``None``.
+    """
+    if not text or text[0] not in "[{(" or text[-1] not in "]})":
+        return None
     try:
         value = json.loads(text)
     except (ValueError, RecursionError):
-        try:
-            value = ast.literal_eval(text)
-        except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
-            return None
+        items = _python_list(text)
+        return None if items is None else (items, False)
     if isinstance(value, dict):
         for key in ("domains", "suggestions", "names", "domain_names"):
             if isinstance(value.get(key), list):
-                return list(value[key])
+                return list(value[key]), False
         return None
-    if isinstance(value, (list, tuple)):
-        return list(value)
+    if isinstance(value, list):
+        return value, True
     return None
 
 
-def _find_structured(text: str) -> tuple[list[object], str] | None:
-    """Find a list (or ``{"domains": [...]}``) literal inside ``text``; return it and the rest."""
-    stripped = text.strip()
-    whole = _loads_list(stripped)
+def _find_structured(text: str) -> tuple[list[object], str, bool] | None:
+    """Find a list (or ``{"domains": [...]}``) literal inside ``text``.
+
+    Returns the items, the text around them, and whether the whole text was a bare JSON array.
+    """
+    whole = _loads_list(text)
     if whole is not None:
-        return whole, ""
+        return whole[0], "", whole[1]
     # Fenced code block first, then the widest bracketed span.
-    fence = re.search(r"```(?:json|python)?\s*(.*?)```", text, re.DOTALL)
+    fence = _FENCE_RE.search(text) if "```" in text else None
     if fence:
         inner = _loads_list(fence.group(1).strip())
         if inner is not None:
-            return inner, (text[: fence.start()] + text[fence.end() :]).strip()
+            return inner[0], (text[: fence.start()] + text[fence.end() :]).strip(), False
     for open_, close in (("{", "}"), ("[", "]")):
         start, end = text.find(open_), text.rfind(close)
         if 0 <= start < end:
             inner = _loads_list(text[start : end + 1])
             if inner is not None:
-                return inner, (text[:start] + text[end + 1 :]).strip()
+                return inner[0], (text[:start] + text[end + 1 :]).strip(), False
     return None
 
 
 def _line_candidates(text: str) -> tuple[list[str], bool]:
     """Split free text into candidate names; also say whether chatter was skipped."""
     # Markdown emphasis hides list markers ("**1. Name**").
-    lines = [re.sub(r"\*\*|__", "", ln) for ln in text.splitlines() if ln.strip()]
-    marked = [ln for ln in lines if _MARKER_RE.match(ln)]
+    lines = [_EMPHASIS_RE.sub("", ln) if "**" in ln or "__" in ln else ln
+             for ln in text.splitlines() if ln.strip()]
+    markers = [_MARKER_RE.match(ln) for ln in lines]
+    n_marked = sum(1 for m in markers if m)
     chatter = False
-    if len(marked) >= 2 or (marked and len(lines) == len(marked)):
+    if n_marked >= 2 or (n_marked and len(lines) == n_marked):
         candidates = []
-        for ln in lines:
-            if not _MARKER_RE.match(ln):
+        for ln, m in zip(lines, markers):
+            if m is None:
                 chatter = True
                 continue
-            body = _MARKER_RE.sub("", ln, count=1).strip()
-            head = _EXPLANATION_SPLIT_RE.split(body, maxsplit=1)[0].strip()
+            body = ln[m.end() :].strip()
+            plain = " " not in body and "\u2013" not in body and "\u2014" not in body
+            head = body if plain else _EXPLANATION_SPLIT_RE.split(body, maxsplit=1)[0].strip()
             if head != body:
                 chatter = True
             candidates.append(head)
@@ -209,10 +241,10 @@ def _line_candidates(text: str) -> tuple[list[str], bool]:
         return [ln.strip() for ln in lines], False
     # One run of text: drop a "Here are some ideas:" lead-in, then split on commas or spaces.
     body = " ".join(ln.strip() for ln in lines)
-    lead_in = list(re.finditer(r":\s", body))
+    lead_in = list(_LEAD_IN_RE.finditer(body))
     if lead_in and body[lead_in[-1].end() :].strip():
         body, chatter = body[lead_in[-1].end() :], True
-    parts = [p for p in re.split(r"[,;|]|\s+and\s+", body) if p.strip()]
+    parts = [p for p in _LIST_SEP_RE.split(body) if p.strip()]
     if len(parts) <= 1:
         parts = body.split()
     candidates = []
@@ -260,8 +292,7 @@ def parse_output(raw: str | list[str] | tuple[str, ...] | None) -> ParsedOutput:
                                 violations=(Violation("empty_output"),))
         found = _find_structured(text)
         if found is not None:
-            items, chatter = found
-            is_bare_json = not chatter and _is_json_array(text)
+            items, chatter, is_bare_json = found
             if not is_bare_json:
                 violations.append(Violation("not_json", text[:80]))
         else:
@@ -281,30 +312,29 @@ def parse_output(raw: str | list[str] | tuple[str, ...] | None) -> ParsedOutput:
     return _finish(raw_text, items, violations)
 
 
-def _is_json_array(text: str) -> bool:
-    try:
-        return isinstance(json.loads(text), list)
-    except ValueError:
-        return False
-
-
 def _finish(raw: str, items: list[object], violations: list[Violation]) -> ParsedOutput:
     domains: list[str] = []
+    seen: set[str] = set()
+    clean = _CLEAN_NAME_RE.fullmatch
     for item in items:
         if not isinstance(item, str):
             violations.append(Violation("invalid_chars", repr(item)[:40]))
             item = str(item)
-        name, found = normalise_domain(item)
-        violations.extend(found)
-        if not name:
-            violations.append(Violation("empty_name", item[:40]))
-            continue
-        if name in domains:
+        if clean(item):
+            name = item  # the common case: already a valid name
+        else:
+            name, found = normalise_domain(item)
+            violations.extend(found)
+            if not name:
+                violations.append(Violation("empty_name", item[:40]))
+                continue
+        if name in seen:
             violations.append(Violation("duplicate", name))
             continue
+        seen.add(name)
         if len(name) < MIN_LEN:
             violations.append(Violation("too_short", name))
-        if len(name) > MAX_LEN:
+        elif len(name) > MAX_LEN:
             violations.append(Violation("too_long", name[:60]))
         domains.append(name)
     if not domains:
