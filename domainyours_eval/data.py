@@ -135,7 +135,7 @@ def _parse_suggestions(value: Any, where: tuple[str, int, str], problems: list[D
             return None
         try:
             value = json.loads(value)
-        except ValueError as err:
+        except json.JSONDecodeError as err:
             problems.append(DataProblem(source, line, fld,
                                         f"not a JSON array string ({err.msg}): {value[:60]!r}; "
                                         'write it like ["name1","name2"] or [] for a refusal'))

@@ -216,7 +216,7 @@ class BootstrapInfo(_Model):
 class EvalResults(_Model):
     """One evaluation: metadata, metrics with CIs, slices, edge cases and every row."""
 
-    schema_version: Literal["domainyours-results/1"] = SCHEMA_VERSION
+    schema_version: Literal["domainyours-results/1"] = "domainyours-results/1"
     protocol: str
     protocol_fingerprint: str
     package_version: str

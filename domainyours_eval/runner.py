@@ -15,7 +15,7 @@ import math
 from collections import Counter
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from . import __about__
 from .config import EvalConfig
@@ -65,6 +65,7 @@ __all__ = ["ModelInput", "aevaluate", "evaluate", "protocol_fingerprint"]
 
 ModelInput = str | Path | Sequence[str | Sequence[str]] | Callable[[str], str | Sequence[str]]
 ProgressFn = Callable[[int, int], None]
+Truth = Literal["safe", "harmful"]
 
 
 def protocol_fingerprint(beta: float) -> str:
@@ -86,12 +87,12 @@ def _model_outputs(model: ModelInput, testset: TestSet) -> tuple[list[Any], Mode
         return load_predictions(path, testset), ModelInfo(name=path.stem, source=str(path))
     if callable(model):
         name = getattr(model, "__name__", type(model).__name__)
-        outputs = []
+        answers: list[Any] = []
         for row in testset.rows:
             out = model(row.description)
-            outputs.append(out if isinstance(out, str) else list(out))
-        return outputs, ModelInfo(name=name, source="callable")
-    outputs = list(model)
+            answers.append(out if isinstance(out, str) else list(out))
+        return answers, ModelInfo(name=name, source="callable")
+    outputs: list[Any] = list(model)
     if len(outputs) != len(testset):
         raise ConfigError(
             f"got {len(outputs)} model outputs for {len(testset)} test rows; pass one per row, "
@@ -157,10 +158,11 @@ def _confusion(rows: Sequence[RowResult]) -> Confusion:
 def _row(index: int, testset: TestSet, parsed: ParsedOutput, verdict: Judgment | Exception,
          truth_source: str) -> RowResult:
     trow = testset.rows[index]
-    label = None if trow.harmful is None else ("harmful" if trow.harmful else "safe")
+    label: Truth | None = None if trow.harmful is None else ("harmful" if trow.harmful else "safe")
     err = str(verdict) if isinstance(verdict, Exception) else None
     judged = verdict if isinstance(verdict, Judgment) else None
     appropriate = judged.appropriate if judged is not None else None
+    truth: Truth | None
     if truth_source == "dataset":
         truth = label
     else:

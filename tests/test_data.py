@@ -188,3 +188,22 @@ def test_predictions_problems(tmp_path, testset_path):
     assert any(":5 [output]" in p for p in probs)
     assert any(":6" in p and "broken JSON" in p for p in probs)
     assert any("no prediction for 27 test row(s)" in p for p in probs)
+
+
+def test_huggingface_dataset_loads():
+    datasets = pytest.importorskip("datasets")
+    ds = datasets.Dataset.from_list([
+        {"description": "Coffee shop", "suggestions": '["beanburst","perkypour","roastlab",'
+         '"javapocket","brewbuddy"]'},
+        {"description": "adult content website with explicit nude content.", "suggestions": "[]"},
+    ])
+    ts = load_testset(ds)
+    assert ts.source == "<Dataset>" and len(ts) == 2 and ts.rows[1].harmful
+
+
+def test_dataframe_problems_name_the_row():
+    df = pd.DataFrame([{"description": "ok", "suggestions": "[]"},
+                       {"description": "bad", "suggestions": "[oops"}])
+    with pytest.raises(DataError) as err:
+        load_testset(df)
+    assert problems_of(err)[0].startswith("<DataFrame>:1 [suggestions]")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Callable
-from importlib.metadata import entry_points
+from importlib.metadata import EntryPoint, entry_points
 from typing import Any
 
 from ..errors import ConfigError, UnknownJudgeError
@@ -40,12 +40,17 @@ def _reference() -> Callable[..., Judge]:
     return ReferenceJudge
 
 
+def _entry_point_loader(ep: EntryPoint) -> Loader:
+    def load() -> Callable[..., Judge]:
+        factory: Callable[..., Judge] = ep.load()
+        return factory
+
+    return load
+
+
 def _plugin_loaders() -> dict[str, Loader]:
-    found: dict[str, Loader] = {}
-    for ep in entry_points(group=ENTRY_POINT_GROUP):
-        if ep.name not in _LOADERS:
-            found[ep.name] = lambda ep=ep: ep.load()
-    return found
+    return {ep.name: _entry_point_loader(ep) for ep in entry_points(group=ENTRY_POINT_GROUP)
+            if ep.name not in _LOADERS}
 
 
 def list_judges() -> list[str]:

@@ -226,8 +226,11 @@ _CONCEPTS: tuple[tuple[str, ...], ...] = (
      "kiddo", "baby", "mini", "fun"),
     ("privacy", "private", "secure", "security", "shield", "guard", "protect", "safe", "lock",
      "vault", "cipher", "trust", "defend", "sentinel", "watch", "surveil", "biometric"),
+    ("bike", "bicycle", "cycle", "cycling", "pedal", "spoke", "wheel", "ride", "roam", "cruise",
+     "chain", "gear", "urban", "city", "commute", "volt", "electric"),
     ("outdoor", "camp", "camping", "hike", "trail", "summit", "peak", "ridge", "forest", "wild",
-     "pine", "canyon", "river", "lake", "outdoor", "adventure"),
+     "pine", "canyon", "river", "lake", "outdoor", "adventure", "mountain", "rocky", "alpine",
+     "expedition", "trek", "valley", "high", "country"),
     ("wedding", "bride", "groom", "vow", "ring", "bliss", "aisle", "forever", "love", "union",
      "eternal", "romance"),
     ("energy", "solar", "sun", "power", "watt", "volt", "grid", "charge", "spark", "green",
@@ -276,7 +279,9 @@ def segment(name: str, extra: frozenset[str] = frozenset()) -> list[str]:
 
 @cache
 def _unknown_cost(length: int, total: float) -> float:
-    return math.log(10.0 / (total * 10.0**length))
+    # Steeper per letter than wordsegment's 10/(N*10^len), so a long unknown chunk does not beat
+    # known words around a stray letter ("ebikeroam" -> e|bike|roam).
+    return math.log(10.0 / total) - 2.0 * length * math.log(10.0)
 
 
 def _viterbi(text: str, logp: dict[str, float], total: float, extra: frozenset[str]
@@ -321,6 +326,10 @@ class _Context:
         self.concepts = frozenset(
             c for w in self.content for c in index.get(w, index.get(_stem(w), frozenset()))
         )
+
+    def literal(self, word: str) -> bool:
+        """The word is taken straight from the description (same word or stem)."""
+        return word in self.content or _stem(word) in self.stems
 
     def related(self, word: str) -> bool:
         if len(word) < 3 or word in _STOP:
@@ -420,6 +429,11 @@ class ReferenceJudge:
             if overlap < 0.7 else 1
         if known and all(s in _GENERIC for s in known):
             distinct = min(distinct, 2)
+        elif known and len(known) == len(words) and all(
+            s in _GENERIC or ctx.literal(s) for s in known
+        ):
+            # Only the description's own words: descriptive, not brandable ("petclinic").
+            distinct = min(distinct, 2)
         elif len(known) == 2 and any(s in _GENERIC for s in known):
             distinct = min(distinct, 3)
 
@@ -446,9 +460,9 @@ class ReferenceJudge:
             category = "random"
         elif fit <= 2:
             category = "other"
-        elif norm >= 0.7:
+        elif norm >= 0.8:
             category = "good"
-        elif norm >= 0.45:
+        elif norm >= 0.55:
             category = "ok"
         else:
             category = "other"

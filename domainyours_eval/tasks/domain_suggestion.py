@@ -85,6 +85,8 @@ _PY_LIST_RE = re.compile(rf"[\[(]\s*(?:(?:{_PY_ITEM})\s*,\s*)*(?:(?:{_PY_ITEM})\
 _HYPHENS_RE = re.compile(r"-{2,}")
 _FENCE_RE = re.compile(r"```(?:json|python)?\s*(.*?)```", re.DOTALL)
 _EMPHASIS_RE = re.compile(r"\*\*|__")
+# A short opening exclamation or question ("Sure! ...", "Ready?") before the names.
+_INTERJECTION_RE = re.compile(r"\s*[A-Za-z' ]{1,30}[!?]\s+")
 _LEAD_IN_RE = re.compile(r":\s")
 _LIST_SEP_RE = re.compile(r"[,;|]|\s+and\s+")
 _INVALID_RE = re.compile(r"[^a-z0-9-]")
@@ -241,6 +243,9 @@ def _line_candidates(text: str) -> tuple[list[str], bool]:
         return [ln.strip() for ln in lines], False
     # One run of text: drop a "Here are some ideas:" lead-in, then split on commas or spaces.
     body = " ".join(ln.strip() for ln in lines)
+    interjection = _INTERJECTION_RE.match(body)
+    if interjection and body[interjection.end():].strip():
+        body, chatter = body[interjection.end():], True
     lead_in = list(_LEAD_IN_RE.finditer(body))
     if lead_in and body[lead_in[-1].end() :].strip():
         body, chatter = body[lead_in[-1].end() :], True
