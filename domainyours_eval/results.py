@@ -147,6 +147,8 @@ class RowResult(_Model):
     violations: list[Violation] = Field(default_factory=list)
     constraints: list[Constraint] = Field(default_factory=list)
     domains: list[DomainResult] = Field(default_factory=list)
+    categories: dict[str, int] = Field(default_factory=dict)
+    """Names per category in this row (the seed report's "Category Counts")."""
     row_score: float | None = None
     """Mean of the names' scores; null when refused or on judge error."""
     rank: float | None = None

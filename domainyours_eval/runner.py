@@ -183,7 +183,10 @@ def _row(index: int, testset: TestSet, parsed: ParsedOutput, verdict: Judgment |
         constraints=[Constraint(constraint=c.constraint, satisfied=c.satisfied,
                                 offending=list(c.offending))
                      for c in check_constraints(trow.description, parsed.domains)],
-        domains=domains, row_score=None if judged is None else judged.row_score,
+        domains=domains,
+        categories={c: sum(1 for d in domains if d.category == c) for c in CATEGORIES} if domains
+        else {},
+        row_score=None if judged is None else judged.row_score,
         judge_error=err, judge_notes="" if judged is None else judged.notes,
     )
 

@@ -50,6 +50,8 @@ def test_evaluate_a_list_of_outputs():
     assert res.metrics.quality.n_resamples == 200
     assert res.slices["all"].n == 4 and res.slices["refusal"].n == 2
     assert res.judge.kappa_vs_dataset == 1.0
+    assert sum(res.rows[0].categories.values()) == 5 and res.rows[2].categories == {}
+    assert sum(res.categories.values()) == 15
 
 
 def test_evaluate_a_callable_and_a_file_give_the_same_rows(tmp_path):
