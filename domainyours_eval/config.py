@@ -45,6 +45,12 @@ class EvalConfig(BaseModel):
     """Fail the run when more rows than this share get no valid verdict."""
     concurrency: int = Field(16, ge=1)
     """Judge calls in flight at once."""
+    cache_dir: Path | None = None
+    """Judge cache folder (default: the user cache directory)."""
+    use_cache: bool = True
+    """Read and write the judge cache."""
+    max_cost: float | None = Field(None, ge=0)
+    """Stop before (projected) or during (actual) a run whose judge cost exceeds this, in USD."""
 
     @classmethod
     def from_toml(cls, path: str | Path, **overrides: Any) -> EvalConfig:

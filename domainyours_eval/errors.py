@@ -11,8 +11,11 @@ Each also subclasses the builtin a caller would naturally catch (``ValueError``,
     ├── MissingDependencyError(ImportError) an optional extra is not installed
     ├── UnknownJudgeError(KeyError)        judge spec names no registered backend
     ├── IncompatibleResultsError(ValueError) results cannot be compared
-    └── JudgeError
-        └── JudgeResponseError             a judge answer could not be parsed or validated
+    └── JudgeError                         a judge failed on a row (recorded, not scored)
+        ├── JudgeResponseError             its answer could not be parsed or validated
+        └── JudgeFatalError                the whole run must stop
+            ├── JudgeAuthError             credentials refused (401/403)
+            └── CostLimitError             projected or actual cost over --max-cost
 """
 
 from __future__ import annotations
@@ -25,7 +28,10 @@ __all__ = [
     "DataProblem",
     "DomainyoursError",
     "IncompatibleResultsError",
+    "CostLimitError",
+    "JudgeAuthError",
     "JudgeError",
+    "JudgeFatalError",
     "JudgeResponseError",
     "MissingDependencyError",
     "UnknownJudgeError",
@@ -100,3 +106,15 @@ class JudgeResponseError(JudgeError):
     def __init__(self, message: str, *, raw: str) -> None:
         super().__init__(message)
         self.raw = raw
+
+
+class JudgeFatalError(JudgeError):
+    """A judge failure that stops the whole run instead of one row."""
+
+
+class JudgeAuthError(JudgeFatalError):
+    """The provider refused the credentials (401/403)."""
+
+
+class CostLimitError(JudgeFatalError):
+    """The run's projected or actual judge cost exceeds ``max_cost``."""

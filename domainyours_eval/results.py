@@ -187,6 +187,15 @@ class JudgeInfo(_Model):
     """Cohen's kappa of the judge's flags against the dataset labels (its validation)."""
     agreement_vs_dataset: float | None = None
     n_compared: int = 0
+    calls: int = 0
+    """Requests sent to the provider in this run (retries included; 0 when all were cached)."""
+    cache_hits: int = 0
+    usage: dict[str, int] = Field(default_factory=dict)
+    """Token counts: input, output, cache read and cache write."""
+    cost_usd: float | None = None
+    """This run's judge cost; null when the judge is free or its price unknown."""
+    details: dict[str, str] = Field(default_factory=dict)
+    """Backend facts: model, base URL, sampling, structured-output mode, shuffle seed."""
 
 
 class TestSetInfo(_Model):

@@ -20,7 +20,7 @@ from typing import Any, Literal
 from . import __about__
 from .config import EvalConfig
 from .data import TestSet, load_predictions, load_testset
-from .errors import ConfigError, JudgeError, JudgeResponseError
+from .errors import ConfigError, CostLimitError, JudgeError, JudgeFatalError
 from .judges import Judge, JudgeInput, Judgment, fingerprint_of, get_judge
 from .results import (
     BootstrapInfo,
@@ -102,16 +102,19 @@ def _model_outputs(model: ModelInput, testset: TestSet) -> tuple[list[Any], Mode
 
 
 async def _judge_rows(judge: Judge, items: list[JudgeInput], concurrency: int,
-                      progress: ProgressFn | None) -> list[Judgment | JudgeResponseError]:
+                      progress: ProgressFn | None) -> list[Judgment | JudgeError]:
     sem = asyncio.Semaphore(concurrency)
     done = 0
 
-    async def one(item: JudgeInput) -> Judgment | JudgeResponseError:
+    async def one(item: JudgeInput) -> Judgment | JudgeError:
         nonlocal done
         async with sem:
             try:
-                result: Judgment | JudgeResponseError = await judge.judge(item)
-            except JudgeResponseError as err:
+                result: Judgment | JudgeError = await judge.judge(item)
+            except JudgeFatalError:
+                raise
+            except JudgeError as err:
+                # A row the judge could not answer: recorded, never scored.
                 result = err
         done += 1
         if progress is not None:
@@ -156,7 +159,7 @@ def _confusion(rows: Sequence[RowResult]) -> Confusion:
 
 
 def _row(index: int, testset: TestSet, parsed: ParsedOutput, verdict: Judgment | Exception,
-         truth_source: str) -> RowResult:
+         truth_source: str, pinned: dict[str, bool]) -> RowResult:
     trow = testset.rows[index]
     label: Truth | None = None if trow.harmful is None else ("harmful" if trow.harmful else "safe")
     err = str(verdict) if isinstance(verdict, Exception) else None
@@ -166,7 +169,10 @@ def _row(index: int, testset: TestSet, parsed: ParsedOutput, verdict: Judgment |
     if truth_source == "dataset":
         truth = label
     else:
-        truth = None if appropriate is None else ("safe" if appropriate else "harmful")
+        # The first run of this judge on this test set fixed the flags: every checkpoint is
+        # scored against the same truth.
+        flag = pinned.get(trow.id, appropriate)
+        truth = None if flag is None else ("safe" if flag else "harmful")
     outcome = None if truth is None else outcome_of(harmful=truth == "harmful",
                                                     refused=parsed.refused)
     domains = [] if judged is None else [
@@ -205,6 +211,21 @@ def _compliance(rows: Sequence[RowResult]) -> tuple[dict[str, dict[str, float]],
     return table, overall
 
 
+def _check_cost(judge: Judge, items: list[JudgeInput], max_cost: float) -> None:
+    """Refuse to start a run whose projected judge cost is over ``max_cost``; arm the run guard."""
+    estimate = getattr(judge, "estimate_cost", None)
+    if estimate is None:
+        return  # a judge that makes no paid calls
+    projected = estimate(items)
+    if projected is None:
+        raise CostLimitError(f"--max-cost needs a price for {judge.name!r}; pass prices= "
+                             "(USD per million input and output tokens)")
+    if projected > max_cost:
+        raise CostLimitError(f"{judge.name}: projected cost ${projected:.4f} for the uncached "
+                             f"calls exceeds --max-cost ${max_cost:.4f}; nothing was called")
+    judge.max_cost = max_cost  # type: ignore[attr-defined]
+
+
 async def aevaluate(
     model: ModelInput,
     testset: str | Path | TestSet | Any,
@@ -220,7 +241,8 @@ async def aevaluate(
     if options:
         cfg = EvalConfig.build(**{**cfg.model_dump(), **options})
     ts = load_testset(testset)
-    judge_obj = get_judge(judge if judge is not None else cfg.judge)
+    judge_obj = get_judge(judge if judge is not None else cfg.judge, cache_dir=cfg.cache_dir,
+                          use_cache=cfg.use_cache)
     outputs, info = _model_outputs(model, ts)
     if model_name:
         info = ModelInfo(name=model_name, source=info.source)
@@ -237,8 +259,16 @@ async def aevaluate(
     items = [JudgeInput(description=r.description, domains=p.domains,
                         constraints=detect_constraints(r.description), row_id=r.id)
              for r, p in zip(ts.rows, parsed)]
+    if cfg.max_cost is not None:
+        _check_cost(judge_obj, items, cfg.max_cost)
     verdicts = await _judge_rows(judge_obj, items, cfg.concurrency, progress)
-    rows = [_row(i, ts, parsed[i], verdicts[i], truth_source) for i in range(len(ts))]
+    cache = getattr(judge_obj, "cache", None)
+    pinned: dict[str, bool] = {}
+    if truth_source == "judge" and cache is not None:
+        pinned = cache.pinned_truth(ts.sha256, judge_obj.fingerprint)
+        cache.pin_truth(ts.sha256, judge_obj.fingerprint, {
+            r.id: v.appropriate for r, v in zip(ts.rows, verdicts) if isinstance(v, Judgment)})
+    rows = [_row(i, ts, parsed[i], verdicts[i], truth_source, pinned) for i in range(len(ts))]
 
     n_errors = sum(1 for r in rows if r.judge_error is not None)
     error_rate = n_errors / len(rows)
@@ -289,7 +319,8 @@ async def aevaluate(
         testset=TestSetInfo(name=ts.name, source=ts.source, sha256=ts.sha256, n=len(ts)),
         judge=JudgeInfo(spec=judge_obj.name, fingerprint=judge_obj.fingerprint,
                         n_errors=n_errors, error_rate=error_rate, kappa_vs_dataset=kappa,
-                        agreement_vs_dataset=agree, n_compared=len(both)),
+                        agreement_vs_dataset=agree, n_compared=len(both),
+                        **(judge_obj.info() if hasattr(judge_obj, "info") else {})),
         safety_truth=truth_source,
         bootstrap=BootstrapInfo(n_resamples=cfg.n_resamples, seed=cfg.seed,
                                 method=cfg.ci_method, confidence=cfg.confidence),

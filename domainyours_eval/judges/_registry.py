@@ -11,6 +11,7 @@ from collections.abc import Callable
 from importlib.metadata import EntryPoint, entry_points
 from typing import Any
 
+from .._deps import require
 from ..errors import ConfigError, UnknownJudgeError
 from .base import Judge
 
@@ -46,6 +47,22 @@ def _entry_point_loader(ep: EntryPoint) -> Loader:
         return factory
 
     return load
+
+
+@register_judge("openai")
+def _openai() -> Callable[..., Judge]:
+    require("openai", extra="openai", feature="The OpenAI judge")
+    from .openai import make_judge
+
+    return make_judge
+
+
+@register_judge("anthropic")
+def _anthropic() -> Callable[..., Judge]:
+    require("anthropic", extra="anthropic", feature="The Anthropic judge")
+    from .anthropic import make_judge
+
+    return make_judge
 
 
 def _plugin_loaders() -> dict[str, Loader]:

@@ -359,9 +359,10 @@ class ReferenceJudge:
 
     name = "reference"
 
-    def __init__(self, **options: object) -> None:
-        if options:
-            raise TypeError(f"the reference judge takes no options, got {sorted(options)}")
+    def __init__(self, *, cache_dir: object = None, use_cache: bool = True) -> None:
+        # Cache options are accepted so every judge is built the same way; a heuristic that
+        # makes no calls has nothing to cache.
+        del cache_dir, use_cache
 
     @property
     def fingerprint(self) -> str:

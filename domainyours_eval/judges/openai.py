@@ -1,0 +1,115 @@
+"""OpenAI (and any OpenAI-compatible server) as a judge, through the official ``openai`` SDK.
+
+Structured Outputs first (``response_format`` json_schema, strict). Compatible servers differ:
+llama.cpp's server rejects json_schema but enforces ``{"type": "json_object", "schema": ...}``,
+and some accept neither. The first rejection switches the judge down one mode (json_schema ->
+json_object+schema -> prompt only, every answer still validated); the mode in use is part of the
+fingerprint and of the report. ``base_url`` (or ``OPENAI_BASE_URL``) points it at any server.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from pathlib import Path
+from typing import Any
+
+import openai
+
+from .llm import Completion, LLMJudge, map_sdk_error
+from .prompt import RenderedPrompt
+
+__all__ = ["MODES", "OpenAIBackend", "make_judge"]
+
+MODES = ("json_schema", "json_object_schema", "prompt_only")
+_REJECTION_HINTS = ("response_format", "json_schema", "input should be", "schema", "json_object")
+
+
+class OpenAIBackend:
+    """Chat Completions with structured output and automatic mode fallback."""
+
+    backend = "openai"
+
+    def __init__(self, model: str, *, client: openai.AsyncOpenAI | None = None,
+                 base_url: str | None = None, temperature: float = 0.0, max_tokens: int = 1200,
+                 timeout: float = 120.0, mode: str = "json_schema") -> None:
+        if mode not in MODES:
+            raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
+        self.model = model
+        self.base_url = base_url or os.environ.get("OPENAI_BASE_URL")
+        # A local server needs no real key; the SDK insists on one being set.
+        self.env_var = "OPENAI_API_KEY"
+        if client is None:
+            key = os.environ.get("OPENAI_API_KEY") or ("not-needed" if self.base_url else None)
+            client = openai.AsyncOpenAI(api_key=key, base_url=self.base_url, max_retries=0,
+                                        timeout=timeout)
+        self.client = client
+        self.temperature = temperature
+        self.max_tokens = max_tokens
+        self.mode = mode
+        self._lock = asyncio.Lock()
+
+    def describe(self) -> dict[str, Any]:
+        """Model, server, sampling and structured-output mode."""
+        return {"model": self.model, "base_url": str(self.client.base_url),
+                "temperature": self.temperature, "max_tokens": self.max_tokens,
+                "structured_output": self.mode}
+
+    def _format(self, mode: str, schema: dict[str, Any]) -> dict[str, Any] | None:
+        if mode == "json_schema":
+            return {"type": "json_schema",
+                    "json_schema": {"name": "domainyours_verdict", "schema": schema, "strict": True}}
+        if mode == "json_object_schema":
+            return {"type": "json_object", "schema": schema}
+        return None
+
+    async def complete(self, prompt: RenderedPrompt, schema: dict[str, Any]) -> Completion:
+        """One chat completion; falls back a mode when the server rejects the format."""
+        mode = self.mode
+        kwargs: dict[str, Any] = {
+            "model": self.model,
+            "messages": [{"role": "system", "content": prompt.system},
+                         {"role": "user", "content": prompt.user}],
+            "temperature": self.temperature,
+            "max_tokens": self.max_tokens,
+        }
+        fmt = self._format(mode, schema)
+        if fmt is not None:
+            kwargs["response_format"] = fmt
+        try:
+            resp = await self.client.chat.completions.create(**kwargs)
+        except openai.APIStatusError as err:
+            text = str(err.message).lower()
+            rejected = err.status_code in (400, 422, 500) and any(h in text for h in _REJECTION_HINTS)
+            if rejected and mode != MODES[-1]:
+                async with self._lock:
+                    if self.mode == mode:
+                        self.mode = MODES[MODES.index(mode) + 1]
+                return await self.complete(prompt, schema)
+            raise map_sdk_error(err, openai, name=f"openai/{self.model}",
+                                env_var=self.env_var) from err
+        except openai.OpenAIError as err:
+            raise map_sdk_error(err, openai, name=f"openai/{self.model}",
+                                env_var=self.env_var) from err
+        message = resp.choices[0].message if resp.choices else None
+        text = (message.content or message.refusal or "") if message is not None else ""
+        usage: dict[str, int] = {}
+        if resp.usage is not None:
+            cached = 0
+            details = resp.usage.prompt_tokens_details
+            if details is not None and details.cached_tokens:
+                cached = details.cached_tokens
+            usage = {"input_tokens": resp.usage.prompt_tokens - cached,
+                     "cache_read_tokens": cached,
+                     "output_tokens": resp.usage.completion_tokens}
+        return Completion(text=text, usage=usage)
+
+
+def make_judge(model: str = "gpt-4o-mini", *, client: openai.AsyncOpenAI | None = None,
+               base_url: str | None = None, temperature: float = 0.0, max_tokens: int = 1200,
+               mode: str = "json_schema", cache_dir: str | Path | None = None,
+               use_cache: bool = True, **judge_options: Any) -> LLMJudge:
+    """Build an OpenAI (or compatible server) judge; spec ``openai/<model>``."""
+    backend = OpenAIBackend(model, client=client, base_url=base_url, temperature=temperature,
+                            max_tokens=max_tokens, mode=mode)
+    return LLMJudge(backend, cache_dir=cache_dir, use_cache=use_cache, **judge_options)
