@@ -76,7 +76,7 @@ class AnthropicBackend:
         return Completion(text=text, usage=usage)
 
 
-def make_judge(model: str = "claude-sonnet-4-5", *, client: anthropic.AsyncAnthropic | None = None,
+def make_judge(model: str = "claude-sonnet-4-6", *, client: anthropic.AsyncAnthropic | None = None,
                temperature: float = 0.0, max_tokens: int = 1200,
                cache_dir: str | Path | None = None, use_cache: bool = True,
                **judge_options: Any) -> LLMJudge:
