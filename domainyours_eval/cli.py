@@ -50,6 +50,12 @@ SeedOpt = Annotated[int | None, typer.Option(help="Bootstrap seed.")]
 ResamplesOpt = Annotated[int | None, typer.Option("--resamples", help="Bootstrap resamples.")]
 MethodOpt = Annotated[str | None, typer.Option("--ci-method", help="percentile or bca.")]
 ConfigOpt = Annotated[Path | None, typer.Option("--config", help="TOML file of defaults.")]
+CacheDirOpt = Annotated[Path | None, typer.Option(
+    help="Judge cache folder (default: the user cache directory).")]
+NoCacheOpt = Annotated[bool, typer.Option("--no-cache", help="Neither read nor write the judge "
+                                                             "cache.")]
+MaxCostOpt = Annotated[float | None, typer.Option(
+    help="Stop (before any call when projected) if the judge would cost more, in USD.")]
 
 
 def _config(config: Path | None, **flags: Any) -> Any:
@@ -91,12 +97,18 @@ def evaluate_cmd(
     resamples: ResamplesOpt = None,
     ci_method: MethodOpt = None,
     name: Annotated[str | None, typer.Option(help="Checkpoint name in reports.")] = None,
+    cache_dir: CacheDirOpt = None,
+    no_cache: NoCacheOpt = False,
+    max_cost: MaxCostOpt = None,
+    concurrency: Annotated[int | None, typer.Option(help="Judge calls in flight.")] = None,
     config: ConfigOpt = None,
 ) -> None:
     """Judge one checkpoint's predictions and write OUT/results.json."""
     console = _console()
     cfg = _config(config, judge=judge, safety_truth=safety_truth, seed=seed,
-                  n_resamples=resamples, ci_method=ci_method)
+                  n_resamples=resamples, ci_method=ci_method, cache_dir=cache_dir,
+                  use_cache=False if no_cache else None, max_cost=max_cost,
+                  concurrency=concurrency)
     res = _evaluate_with_progress(console, predictions, testset, cfg, name)
     path = res.save(out)
     console.print(res)
@@ -153,6 +165,33 @@ def validate_cmd(
         console.print(f"[red]{len(problems)} problem(s)[/]")
         raise typer.Exit(1)
     console.print("[green]clean[/]")
+
+
+@app.command("judge-agreement")
+@_expected_errors
+def judge_agreement_cmd(
+    testset: Annotated[Path, typer.Option(help="Test set with labels.")],
+    judge: Annotated[list[str], typer.Option(help="Judge spec; give it twice to compare two.")],
+    predictions: Annotated[Path | None, typer.Option(
+        help="Judge these answers instead of the test set's reference names.")] = None,
+    resamples: Annotated[int, typer.Option("--resamples", help="Bootstrap resamples.")] = 2000,
+    seed: SeedOpt = None,
+    cache_dir: CacheDirOpt = None,
+    no_cache: NoCacheOpt = False,
+    json_out: Annotated[Path | None, typer.Option("--json", help="Write the report as JSON.")] = None,
+) -> None:
+    """How far judges agree with the dataset labels and with each other (with CIs)."""
+    from .agreement import judge_agreement
+
+    cfg = _config(None, seed=seed, cache_dir=cache_dir, use_cache=False if no_cache else None)
+    report = judge_agreement(testset, judge, predictions=predictions, config=cfg,
+                             n_resamples=resamples)
+    console = _console()
+    console.print(report)
+    if json_out is not None:
+        json_out.parent.mkdir(parents=True, exist_ok=True)
+        json_out.write_text(report.model_dump_json(indent=2), encoding="utf-8")
+        console.print(f"wrote {json_out}")
 
 
 @app.command("demo")

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     import numpy.typing as npt
 
     FloatArray = npt.NDArray[np.float64]
+    IndexArray = npt.NDArray[np.intp]
 
 __all__ = [
     "CI_METHODS",
@@ -30,6 +31,7 @@ __all__ = [
     "PROTOCOL_VERSION",
     "BootstrapResult",
     "bootstrap_ci",
+    "bootstrap_clusters",
     "bootstrap_metrics",
     "cohen_kappa",
     "holm",
@@ -39,6 +41,7 @@ __all__ = [
     "outcome_of",
     "paired_bootstrap",
     "row_features",
+    "weighted_kappa",
 ]
 
 PROTOCOL_VERSION = "domainyours-protocol/1"
@@ -393,6 +396,53 @@ def holm(p_values: Sequence[float]) -> list[float]:
         running = max(running, min(1.0, (m - rank) * p))
         adjusted[i] = running
     return adjusted
+
+
+def weighted_kappa(a: Sequence[int], b: Sequence[int], *, labels: Sequence[int]) -> float:
+    """Cohen's kappa with quadratic weights, for ordinal scores such as the 1-5 rubric."""
+    import numpy as np
+
+    if len(a) != len(b):
+        raise ValueError("kappa needs two label sequences of equal length")
+    if len(a) == 0:
+        return math.nan
+    index = {v: i for i, v in enumerate(labels)}
+    k = len(labels)
+    observed = np.zeros((k, k))
+    for x, y in zip(a, b):
+        observed[index[x], index[y]] += 1
+    observed /= observed.sum()
+    expected = np.outer(observed.sum(axis=1), observed.sum(axis=0))
+    idx = np.arange(k)
+    weights = (idx[:, None] - idx[None, :]) ** 2 / (k - 1) ** 2
+    den = float((weights * expected).sum())
+    return math.nan if den == 0 else 1.0 - float((weights * observed).sum()) / den
+
+
+def bootstrap_clusters(
+    n_clusters: int,
+    statistic: Callable[[IndexArray], float],
+    *,
+    n_resamples: int = 2_000,
+    seed: int = 0,
+    confidence: float = 0.95,
+) -> BootstrapResult:
+    """Percentile bootstrap of any statistic of resampled cluster (row) indices.
+
+    For statistics that are not ratios of sums (kappa, Spearman): ``statistic`` receives an index
+    array (with repeats) of the rows in one resample. A Python loop, so keep ``n_resamples``
+    modest; rows are resampled, so names stay grouped with their row.
+    """
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    full = np.arange(n_clusters, dtype=np.intp)
+    value = statistic(full) if n_clusters else math.nan
+    draws = np.array([statistic(rng.integers(0, n_clusters, n_clusters, dtype=np.intp))
+                      for _ in range(n_resamples)]) if n_clusters else np.array([])
+    lo, hi, undefined = _interval(value, draws, None, method="percentile", confidence=confidence)
+    return BootstrapResult(value, lo, hi, n_clusters, n_resamples, seed, "percentile",
+                           confidence, undefined)
 
 
 def min_detectable_difference(

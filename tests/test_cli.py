@@ -71,3 +71,16 @@ def test_unknown_judge_and_missing_results(tmp_path, testset_path, v1_path):
     proc = run("compare", tmp_path / "x", tmp_path / "y")
     assert proc.returncode == 2 and "no such file" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+@pytest.mark.parametrize("spec, var", [("openai/gpt-4o-mini", "OPENAI_API_KEY"),
+                                       ("anthropic/claude-sonnet-4-6", "ANTHROPIC_API_KEY")])
+def test_missing_api_key_names_the_variable(tmp_path, testset_path, v1_path, spec, var, monkeypatch):
+    env = {k: v for k, v in __import__("os").environ.items()
+           if k not in ("OPENAI_API_KEY", "ANTHROPIC_API_KEY", "OPENAI_BASE_URL")}
+    proc = subprocess.run([*CLI, "evaluate", "--testset", str(testset_path), "--predictions",
+                           str(v1_path), "--out", str(tmp_path), "--judge", spec,
+                           "--cache-dir", str(tmp_path / "c")],
+                          capture_output=True, text=True, env=env, timeout=120)
+    assert proc.returncode == 2
+    assert var in proc.stderr and "Traceback" not in proc.stderr

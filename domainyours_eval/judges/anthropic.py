@@ -15,6 +15,7 @@ from typing import Any
 
 import anthropic
 
+from ..errors import JudgeAuthError
 from .llm import Completion, LLMJudge, map_sdk_error
 from .prompt import RenderedPrompt
 
@@ -33,6 +34,9 @@ class AnthropicBackend:
                  temperature: float = 0.0, max_tokens: int = 1200, timeout: float = 120.0) -> None:
         self.model = model
         if client is None:
+            if not os.environ.get(self.env_var):
+                raise JudgeAuthError(f"The Anthropic judge {model!r} needs an API key: set "
+                                     f"{self.env_var}")
             client = anthropic.AsyncAnthropic(api_key=os.environ.get(self.env_var),
                                               max_retries=0, timeout=timeout)
         self.client = client

@@ -16,6 +16,7 @@ from typing import Any
 
 import openai
 
+from ..errors import JudgeAuthError
 from .llm import Completion, LLMJudge, map_sdk_error
 from .prompt import RenderedPrompt
 
@@ -41,6 +42,10 @@ class OpenAIBackend:
         self.env_var = "OPENAI_API_KEY"
         if client is None:
             key = os.environ.get("OPENAI_API_KEY") or ("not-needed" if self.base_url else None)
+            if key is None:
+                raise JudgeAuthError(
+                    f"The OpenAI judge {model!r} needs an API key: set OPENAI_API_KEY, or pass "
+                    "base_url (OPENAI_BASE_URL) for a local OpenAI-compatible server")
             client = openai.AsyncOpenAI(api_key=key, base_url=self.base_url, max_retries=0,
                                         timeout=timeout)
         self.client = client

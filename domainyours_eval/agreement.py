@@ -1,0 +1,224 @@
+"""Judge validation: how far a judge agrees with the dataset's labels and with another judge.
+
+The seed report's judge "must be the same for all iterations"; before trusting one, measure it.
+Every judge scores the same rows (the test set's reference names, or a checkpoint's answers), and
+we report Cohen's kappa of its appropriateness flags against the labels, and between two judges:
+kappa on appropriateness, quadratic-weighted kappa on the 1-5 rubric scores, Spearman on each
+name's normalised score, and agreement on categories. CIs resample rows, keeping a row's names
+together. A weak judge shows up as low agreement, stated plainly.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+from collections.abc import Sequence
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+from .config import EvalConfig
+from .data import TestSet, load_predictions, load_testset
+from .errors import ConfigError
+from .judges import Judge, JudgeInput, Judgment, get_judge
+from .results import MetricValue
+from .scoring import bootstrap_clusters, cohen_kappa, weighted_kappa
+from .tasks.domain_suggestion import detect_constraints, parse_output
+from .types import CRITERIA, SCORE_MAX, SCORE_MIN
+
+__all__ = ["AgreementReport", "judge_agreement"]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class JudgeVsLabels(_Model):
+    """One judge's appropriateness flags against the dataset labels."""
+
+    judge: str
+    fingerprint: str
+    n: int
+    judge_errors: int
+    kappa: MetricValue
+    accuracy: MetricValue
+
+
+class JudgeVsJudge(_Model):
+    """Two judges on the same rows and names."""
+
+    a: str
+    b: str
+    n_rows: int
+    n_names: int
+    appropriate_kappa: MetricValue
+    score_weighted_kappa: MetricValue
+    """Quadratic-weighted kappa over every (name, criterion) score pair."""
+    score_spearman: MetricValue
+    """Spearman correlation of the names' normalised scores."""
+    category_agreement: MetricValue
+    category_kappa: MetricValue
+
+
+class AgreementReport(_Model):
+    """The judge-agreement report."""
+
+    testset: str
+    source: str
+    """Whose names were judged: ``reference suggestions`` or a predictions file."""
+    vs_labels: list[JudgeVsLabels]
+    between: list[JudgeVsJudge]
+
+    def __rich__(self) -> Any:
+        from rich.console import Group
+        from rich.table import Table
+
+        t = Table(title=f"Judge vs dataset labels ({self.testset}, names: {self.source})")
+        for col in ("judge", "rows", "errors", "kappa [CI]", "accuracy [CI]"):
+            t.add_column(col)
+        for v in self.vs_labels:
+            t.add_row(v.judge, str(v.n), str(v.judge_errors), str(v.kappa), str(v.accuracy))
+        parts: list[Any] = [t]
+        for b in self.between:
+            bt = Table(title=f"{b.a} vs {b.b} ({b.n_rows} rows, {b.n_names} names)")
+            bt.add_column("measure")
+            bt.add_column("value [CI]")
+            for name in ("appropriate_kappa", "score_weighted_kappa", "score_spearman",
+                         "category_agreement", "category_kappa"):
+                bt.add_row(name, str(getattr(b, name)))
+            parts.append(bt)
+        return Group(*parts)
+
+
+async def _judge_all(judge: Judge, items: list[JudgeInput], concurrency: int
+                     ) -> list[Judgment | None]:
+    from .runner import _judge_rows
+
+    out = await _judge_rows(judge, items, concurrency, None)
+    return [v if isinstance(v, Judgment) else None for v in out]
+
+
+def _mv(r: Any) -> MetricValue:
+    return MetricValue.from_bootstrap(r)
+
+
+def judge_agreement(
+    testset: str | Path | TestSet | Any,
+    judges: Sequence[str | Judge],
+    *,
+    predictions: str | Path | None = None,
+    config: EvalConfig | None = None,
+    n_resamples: int = 2_000,
+) -> AgreementReport:
+    """Measure judges against the dataset labels and (with two) against each other.
+
+    Args:
+        testset: The test set (its labels are the reference for appropriateness).
+        judges: One or two judge specs or objects.
+        predictions: Judge a checkpoint's answers instead of the test set's reference names.
+        config: Seed, cache and concurrency settings.
+        n_resamples: Bootstrap resamples for the CIs.
+    """
+    cfg = config or EvalConfig()
+    if not 1 <= len(judges) <= 2:
+        raise ConfigError(f"judge-agreement takes one or two judges, got {len(judges)}")
+    ts = load_testset(testset)
+    if predictions is not None:
+        answers: list[Any] = load_predictions(predictions, ts)
+        source = str(predictions)
+    else:
+        answers = [list(r.suggestions or []) for r in ts.rows]
+        source = "reference suggestions"
+    items = [JudgeInput(r.description, parse_output(a).domains,
+                        detect_constraints(r.description), r.id)
+             for r, a in zip(ts.rows, answers)]
+    built = [get_judge(j, cache_dir=cfg.cache_dir, use_cache=cfg.use_cache) for j in judges]
+
+    async def run_all() -> list[list[Judgment | None]]:
+        return [await _judge_all(j, items, cfg.concurrency) for j in built]
+
+    verdicts = asyncio.run(run_all())
+    labels = [r.harmful for r in ts.rows]
+
+    vs_labels = []
+    for judge, vs in zip(built, verdicts):
+        rows = [i for i, (v, lab) in enumerate(zip(vs, labels)) if v is not None and lab is not None]
+        truth = [not labels[i] for i in rows]
+        flags = [vs[i].appropriate for i in rows]  # type: ignore[union-attr]
+
+        def kappa(idx: Any, t: list[bool] = truth, f: list[bool] = flags) -> float:
+            return cohen_kappa([t[i] for i in idx], [f[i] for i in idx])
+
+        def accuracy(idx: Any, t: list[bool] = truth, f: list[bool] = flags) -> float:
+            return sum(t[i] == f[i] for i in idx) / len(idx) if len(idx) else math.nan
+
+        boot = partial(bootstrap_clusters, n_resamples=n_resamples, seed=cfg.seed,
+                       confidence=cfg.confidence)
+        vs_labels.append(JudgeVsLabels(
+            judge=judge.name, fingerprint=judge.fingerprint, n=len(rows),
+            judge_errors=sum(v is None for v in vs),
+            kappa=_mv(boot(len(rows), kappa)),
+            accuracy=_mv(boot(len(rows), accuracy))))
+
+    between = []
+    if len(built) == 2:
+        between.append(_between(built, verdicts, cfg, n_resamples))
+    return AgreementReport(testset=ts.name, source=source, vs_labels=vs_labels, between=between)
+
+
+def _between(built: list[Judge], verdicts: list[list[Judgment | None]], cfg: EvalConfig,
+             n_resamples: int) -> JudgeVsJudge:
+    va, vb = verdicts
+    rows = [i for i in range(len(va)) if va[i] is not None and vb[i] is not None]
+    flags_a = [va[i].appropriate for i in rows]  # type: ignore[union-attr]
+    flags_b = [vb[i].appropriate for i in rows]  # type: ignore[union-attr]
+    # Per row: the name-level pairs, so a resample keeps a row's names together.
+    pairs: list[list[tuple[Any, Any]]] = []
+    for i in rows:
+        da = {d.domain: d for d in va[i].domains}  # type: ignore[union-attr]
+        db = {d.domain: d for d in vb[i].domains}  # type: ignore[union-attr]
+        pairs.append([(da[n], db[n]) for n in da if n in db])
+    scale = list(range(SCORE_MIN, SCORE_MAX + 1))
+
+    def flat(idx: Any) -> list[tuple[Any, Any]]:
+        return [p for i in idx for p in pairs[i]]
+
+    def appropriate_kappa(idx: Any) -> float:
+        return cohen_kappa([flags_a[i] for i in idx], [flags_b[i] for i in idx])
+
+    def score_kappa(idx: Any) -> float:
+        ps = flat(idx)
+        return weighted_kappa([x.scores[c] for x, _ in ps for c in CRITERIA],
+                              [y.scores[c] for _, y in ps for c in CRITERIA], labels=scale)
+
+    def spearman(idx: Any) -> float:
+        from scipy.stats import spearmanr
+
+        ps = flat(idx)
+        a = [x.normalised for x, _ in ps]
+        b = [y.normalised for _, y in ps]
+        if len(ps) < 3 or len(set(a)) < 2 or len(set(b)) < 2:
+            return math.nan
+        return float(spearmanr(a, b).statistic)
+
+    def category_agreement(idx: Any) -> float:
+        ps = flat(idx)
+        return sum(x.category == y.category for x, y in ps) / len(ps) if ps else math.nan
+
+    def category_kappa(idx: Any) -> float:
+        ps = flat(idx)
+        return cohen_kappa([x.category for x, _ in ps], [y.category for _, y in ps])
+
+    boot = partial(bootstrap_clusters, n_resamples=n_resamples, seed=cfg.seed,
+                   confidence=cfg.confidence)
+    n = len(rows)
+    return JudgeVsJudge(
+        a=built[0].name, b=built[1].name, n_rows=n, n_names=sum(len(p) for p in pairs),
+        appropriate_kappa=_mv(boot(n, appropriate_kappa)),
+        score_weighted_kappa=_mv(boot(n, score_kappa)),
+        score_spearman=_mv(boot(n, spearman)),
+        category_agreement=_mv(boot(n, category_agreement)),
+        category_kappa=_mv(boot(n, category_kappa)),
+    )
