@@ -96,7 +96,12 @@ async def _judge_all(judge: Judge, items: list[JudgeInput], concurrency: int
                      ) -> list[Judgment | None]:
     from .runner import _judge_rows
 
-    out = await _judge_rows(judge, items, concurrency, None)
+    try:
+        out = await _judge_rows(judge, items, concurrency, None)
+    finally:
+        close = getattr(judge, "aclose", None)
+        if close is not None:
+            await close()
     return [v if isinstance(v, Judgment) else None for v in out]
 
 

@@ -259,9 +259,17 @@ async def aevaluate(
     items = [JudgeInput(description=r.description, domains=p.domains,
                         constraints=detect_constraints(r.description), row_id=r.id)
              for r, p in zip(ts.rows, parsed)]
+    begin = getattr(judge_obj, "begin_run", None)
+    if begin is not None:
+        begin()
     if cfg.max_cost is not None:
         _check_cost(judge_obj, items, cfg.max_cost)
-    verdicts = await _judge_rows(judge_obj, items, cfg.concurrency, progress)
+    try:
+        verdicts = await _judge_rows(judge_obj, items, cfg.concurrency, progress)
+    finally:
+        close = getattr(judge_obj, "aclose", None)
+        if close is not None:
+            await close()
     cache = getattr(judge_obj, "cache", None)
     pinned: dict[str, bool] = {}
     if truth_source == "judge" and cache is not None:

@@ -33,15 +33,28 @@ class AnthropicBackend:
     def __init__(self, model: str, *, client: anthropic.AsyncAnthropic | None = None,
                  temperature: float = 0.0, max_tokens: int = 1200, timeout: float = 120.0) -> None:
         self.model = model
-        if client is None:
-            if not os.environ.get(self.env_var):
-                raise JudgeAuthError(f"The Anthropic judge {model!r} needs an API key: set "
-                                     f"{self.env_var}")
-            client = anthropic.AsyncAnthropic(api_key=os.environ.get(self.env_var),
-                                              max_retries=0, timeout=timeout)
-        self.client = client
+        if client is None and not os.environ.get(self.env_var):
+            raise JudgeAuthError(f"The Anthropic judge {model!r} needs an API key: set "
+                                 f"{self.env_var}")
+        self._client = client
+        self._owns_client = client is None
+        self._timeout = timeout
         self.temperature = temperature
         self.max_tokens = max_tokens
+
+    @property
+    def client(self) -> anthropic.AsyncAnthropic:
+        """The SDK client; ours is made on first use and closed by ``aclose`` after each run."""
+        if self._client is None:
+            self._client = anthropic.AsyncAnthropic(api_key=os.environ.get(self.env_var),
+                                                    max_retries=0, timeout=self._timeout)
+        return self._client
+
+    async def aclose(self) -> None:
+        """Close the client we made (its connections belong to the run's event loop)."""
+        if self._owns_client and self._client is not None:
+            await self._client.close()
+            self._client = None
 
     def describe(self) -> dict[str, Any]:
         """Model, server, sampling and how structure is enforced."""

@@ -124,11 +124,14 @@ class LLMJudge:
         self.backoff_max = backoff_max
         self.prices = {**DEFAULT_PRICES, **(prices or {})}
         self._sleep: Sleep = sleep or asyncio.sleep
+        self.begin_run()
+
+    def begin_run(self) -> None:
+        """Reset the per-run counters (a judge object may serve several evaluations)."""
         self.calls = 0
-        """Requests sent to the provider (retries included)."""
         self.cache_hits = 0
-        self.usage: dict[str, int] = {"input_tokens": 0, "output_tokens": 0,
-                                      "cache_read_tokens": 0, "cache_write_tokens": 0}
+        self.usage = {"input_tokens": 0, "output_tokens": 0, "cache_read_tokens": 0,
+                      "cache_write_tokens": 0}
         self.spent = 0.0
         """Cost of this run's calls so far, in USD (0 when the price is unknown)."""
         self.max_cost: float | None = None
@@ -229,6 +232,12 @@ class LLMJudge:
         assert last is not None
         raise JudgeResponseError(f"{self.name}: no valid verdict after {self.max_attempts} "
                                  f"attempts: {last}", raw=last.raw)
+
+    async def aclose(self) -> None:
+        """Release the backend's connections at the end of a run."""
+        close = getattr(self.backend, "aclose", None)
+        if close is not None:
+            await close()
 
     def info(self) -> dict[str, Any]:
         """Run facts for results and reports: calls, cache hits, tokens, cost, details."""

@@ -116,6 +116,7 @@ class RenderedPrompt:
     shuffle_seed: int
 
 
+@cache
 def _system_text() -> str:
     data = prompt_data()
     lines = [data["system"], "", "Rubric (score each name 1-5 on every criterion):"]

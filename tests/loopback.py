@@ -1,0 +1,117 @@
+"""A loopback OpenAI-compatible chat server with a fixed latency, for tests and benchmarks.
+
+It answers every chat completion with a valid verdict for the names in the prompt, after
+``latency`` seconds, and counts requests. Threaded, so concurrent clients overlap their waits.
+Only ever bound to 127.0.0.1.
+"""
+
+import json
+import re
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+_NAMES = re.compile(r"<<<NAMES (\w+)>>>\n(.*?)\n<<<END NAMES \1>>>", re.S)
+
+
+def verdict(user_text, score=4):
+    m = _NAMES.search(user_text)
+    body = m.group(2) if m else "("
+    names = [] if body.startswith("(") else [ln[2:] for ln in body.splitlines()]
+    return {"appropriate": "counterfeit" not in user_text, "reason": "loopback",
+            "domains": [{"domain": n, "relevance": score, "memorability": score,
+                         "conciseness": score, "distinctiveness": score,
+                         "constraint_fit": score, "category": "good"} for n in names]}
+
+
+class LoopbackServer:
+    def __init__(self, latency=0.0):
+        self.latency = latency
+        self.requests = 0
+        self._lock = threading.Lock()
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args):
+                pass
+
+            def do_GET(self):
+                payload = json.dumps({"requests": server.requests}).encode()
+                self.send_response(200)
+                self.send_header("content-type", "application/json")
+                self.send_header("content-length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+
+            def do_POST(self):
+                length = int(self.headers.get("content-length", 0))
+                body = json.loads(self.rfile.read(length))
+                with server._lock:
+                    server.requests += 1
+                time.sleep(server.latency)
+                user = next(m["content"] for m in body["messages"] if m["role"] == "user")
+                payload = json.dumps({
+                    "id": "chatcmpl-loop", "object": "chat.completion", "created": 0,
+                    "model": body["model"],
+                    "choices": [{"index": 0, "finish_reason": "stop", "logprobs": None,
+                                 "message": {"role": "assistant", "refusal": None,
+                                             "content": json.dumps(verdict(user))}}],
+                    "usage": {"prompt_tokens": 900, "completion_tokens": 150,
+                              "total_tokens": 1050},
+                }).encode()
+                self.send_response(200)
+                self.send_header("content-type", "application/json")
+                self.send_header("content-length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        self.base_url = f"http://127.0.0.1:{self.httpd.server_address[1]}/v1"
+        self._thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+class LoopbackProcess:
+    """The same server in a child process, so its work does not share our interpreter's GIL."""
+
+    def __init__(self, latency=0.0):
+        self.latency = latency
+
+    def __enter__(self):
+        import subprocess
+        import sys
+
+        self.proc = subprocess.Popen([sys.executable, __file__, str(self.latency)],
+                                     stdout=subprocess.PIPE, text=True)
+        self.base_url = self.proc.stdout.readline().strip()
+        return self
+
+    @property
+    def requests(self):
+        import urllib.request
+
+        with urllib.request.urlopen(self.base_url.rsplit("/v1", 1)[0] + "/count") as resp:
+            return json.loads(resp.read())["requests"]
+
+    def __exit__(self, *exc):
+        self.proc.terminate()
+        self.proc.wait(timeout=10)
+
+
+if __name__ == "__main__":
+    import sys
+
+    with LoopbackServer(float(sys.argv[1])) as srv:
+        print(srv.base_url, flush=True)
+        while True:
+            time.sleep(3600)
