@@ -97,7 +97,7 @@ def test_reference_judge_matches_the_protocol_and_registry():
 def test_unknown_judge_lists_registered_ones():
     with pytest.raises(UnknownJudgeError) as err:
         get_judge("refrence/x")
-    assert "Registered: anthropic, openai, reference" in str(err.value)
+    assert "Registered: anthropic, hf, openai, reference" in str(err.value)
     assert "Did you mean 'reference'" in str(err.value)
     assert isinstance(err.value, KeyError)
 

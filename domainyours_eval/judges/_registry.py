@@ -65,6 +65,15 @@ def _anthropic() -> Callable[..., Judge]:
     return make_judge
 
 
+@register_judge("hf")
+def _hf() -> Callable[..., Judge]:
+    require("torch", extra="hf", feature="The local Hugging Face judge")
+    require("transformers", extra="hf", feature="The local Hugging Face judge")
+    from .hf import make_judge
+
+    return make_judge
+
+
 def _plugin_loaders() -> dict[str, Loader]:
     return {ep.name: _entry_point_loader(ep) for ep in entry_points(group=ENTRY_POINT_GROUP)
             if ep.name not in _LOADERS}
