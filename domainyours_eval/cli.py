@@ -8,6 +8,7 @@ traceback; unexpected ones keep theirs.
 from __future__ import annotations
 
 import functools
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -139,6 +140,45 @@ def compare_cmd(
         console.print(f"wrote {json_out}")
 
 
+@app.command("report")
+@_expected_errors
+def report_cmd(
+    results: Annotated[list[Path], typer.Argument(help="Two or more result folders or files, "
+                                                       "baseline first.")],
+    out: Annotated[Path | None, typer.Option(help="Write the report here (default: print).")] = None,
+    fmt: Annotated[str, typer.Option("--format", help="html, md or terminal.")] = "html",
+    pairs: Annotated[str, typer.Option(help="Pairs to test: all, adjacent or baseline.")] = "all",
+    max_rows: Annotated[int, typer.Option(help="Rows per edge-case list.")] = 50,
+    resamples: ResamplesOpt = None,
+    seed: SeedOpt = None,
+    allow_different_judges: Annotated[bool, typer.Option(
+        help="Compare results judged by different judges (said in the report).")] = False,
+) -> None:
+    """Comparison report of any number of checkpoints: one HTML page, Markdown or terminal."""
+    from .comparison import compare
+    from .errors import ConfigError
+
+    if fmt not in ("html", "md", "terminal"):
+        raise ConfigError(f"--format must be html, md or terminal, got {fmt!r}")
+    if pairs not in ("all", "adjacent", "baseline"):
+        raise ConfigError(f"--pairs must be all, adjacent or baseline, got {pairs!r}")
+    cmp = compare(*results, seed=seed, n_resamples=resamples,
+                  allow_different_judges=allow_different_judges,
+                  pairs=pairs)  # type: ignore[arg-type]
+    report = cmp.report(max_rows=max_rows)
+    console = _console()
+    if fmt == "terminal":
+        console.print(report)
+        return
+    text = report.to_html() if fmt == "html" else report.to_markdown()
+    if out is None:
+        sys.stdout.write(text)
+        return
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(text, encoding="utf-8")
+    console.print(f"wrote {out}")
+
+
 @app.command("validate")
 @_expected_errors
 def validate_cmd(
@@ -222,7 +262,8 @@ def demo_cmd(
     cmp = compare(*results)
     console.print(cmp)
     cmp.to_json(out / "comparison.json")
-    console.print(f"wrote {out / 'comparison.json'}")
+    cmp.to_html(out / "report.html")
+    console.print(f"wrote {out / 'comparison.json'} and {out / 'report.html'}")
 
 
 def main() -> None:

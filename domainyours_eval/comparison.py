@@ -14,9 +14,9 @@ import json
 import math
 from itertools import combinations
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
 from .errors import IncompatibleResultsError
 from .results import Confusion, EvalResults, Metrics
@@ -26,7 +26,7 @@ from .scoring import (
     mcnemar_exact,
     metric_functions,
     min_detectable_difference,
-    paired_bootstrap,
+    pairwise_bootstrap,
     row_features,
     rows_needed,
 )
@@ -111,6 +111,32 @@ class Comparison(_Model):
     pairs: list[PairComparison]
     recommendation: str
     notes: list[str] = Field(default_factory=list)
+    _results: list[EvalResults] = PrivateAttr(default_factory=list)
+
+    def report(self, *, max_rows: int = 50, title: str | None = None) -> Any:
+        """The ``ComparisonReport`` behind the HTML, Markdown and terminal reports."""
+        from .reports.model import build_report
+
+        if not self._results:
+            raise IncompatibleResultsError("this comparison was loaded without its results; "
+                                           "build it with compare(...) to render a report")
+        return build_report(self, self._results, max_rows=max_rows, title=title)
+
+    def to_html(self, path: str | Path | None = None, **options: Any) -> str:
+        """The standalone HTML report, also written to ``path`` when given."""
+        text: str = self.report(**options).to_html()
+        if path is not None:
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            Path(path).write_text(text, encoding="utf-8")
+        return text
+
+    def to_markdown(self, path: str | Path | None = None, **options: Any) -> str:
+        """The report as Markdown, also written to ``path`` when given."""
+        text: str = self.report(**options).to_markdown()
+        if path is not None:
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            Path(path).write_text(text, encoding="utf-8")
+        return text
 
     def to_json(self, path: str | Path | None = None) -> str:
         """Return the comparison as JSON, also writing it to ``path`` when given."""
@@ -205,6 +231,7 @@ def compare(
     confidence: float | None = None,
     alpha: float = 0.05,
     allow_different_judges: bool = False,
+    pairs: Literal["all", "adjacent", "baseline"] = "all",
 ) -> Comparison:
     """Compare checkpoints evaluated on the same test set, pair by pair.
 
@@ -218,6 +245,8 @@ def compare(
         confidence: CI level (default: that of the first result).
         alpha: Significance level of the tests.
         allow_different_judges: Compare results judged by different judges, with a note.
+        pairs: Which pairs to test: ``all``, ``adjacent`` (each against the one before) or
+            ``baseline`` (each against the first). Holm's correction covers the pairs tested.
 
     Raises:
         IncompatibleResultsError: Different test sets, protocols, judges or ground truth.
@@ -239,19 +268,25 @@ def compare(
     conf = boot.confidence if confidence is None else confidence
     fns = metric_functions(first.metrics.beta)
 
-    pairs: list[PairComparison] = []
+    pair_results: list[PairComparison] = []
     raw_pairs = []
-    for ia, ib in combinations(range(len(loaded)), 2):
+    if pairs == "adjacent":
+        index_pairs = [(i, i + 1) for i in range(len(loaded) - 1)]
+    elif pairs == "baseline":
+        index_pairs = [(0, i) for i in range(1, len(loaded))]
+    else:
+        index_pairs = list(combinations(range(len(loaded)), 2))
+    # Ground truth is identical across results (checked above), so every checkpoint counts the
+    # same rows, and one resampling pass serves every pair.
+    keep = [i for i in range(first.testset.n) if all(r.rows[i].outcome is not None
+                                                     for r in loaded)]
+    feats = [row_features([r.rows[i].outcome or "" for i in keep],
+                          [r.rows[i].row_score for i in keep]) for r in loaded]
+    boots = pairwise_bootstrap(feats, index_pairs, fns, n_resamples=n_res, seed=sd,
+                               method=meth,  # type: ignore[arg-type]
+                               confidence=conf)
+    for (ia, ib), boot_res in zip(index_pairs, boots):
         ra, rb = loaded[ia], loaded[ib]
-        keep = [i for i, (x, y) in enumerate(zip(ra.rows, rb.rows))
-                if x.outcome is not None and y.outcome is not None]
-        fa = row_features([ra.rows[i].outcome or "" for i in keep],
-                          [ra.rows[i].row_score for i in keep])
-        fb = row_features([rb.rows[i].outcome or "" for i in keep],
-                          [rb.rows[i].row_score for i in keep])
-        boot_res = paired_bootstrap(fa, fb, fns, n_resamples=n_res, seed=sd,
-                                    method=meth,  # type: ignore[arg-type]
-                                    confidence=conf)
         right = ("ok", "confirmed_inappropriate")
         ca = [ra.rows[i].outcome in right for i in keep]
         cb = [rb.rows[i].outcome in right for i in keep]
@@ -304,22 +339,24 @@ def compare(
                 miss[1] + rb.confusion.false_positive_inappropriate)
         mde_c = {k2: (None if not math.isfinite(v) else v) for k2, v in mde.items()}
         need_c = {k2: (None if not math.isfinite(v) else v) for k2, v in need.items()}
-        pairs.append(PairComparison(
+        pair_results.append(PairComparison(
             a=ra.model.name, b=rb.model.name, n=len(keep), mcnemar=mcn, deltas=deltas,
             min_detectable=mde_c, rows_needed=need_c,
             verdict=_verdict(ra.model.name, rb.model.name, mcn, deltas, miss, errs, mde_c,
                              need_c, alpha),
         ))
 
-    return Comparison(
+    cmp = Comparison(
         testset=first.testset.name, testset_sha256=first.testset.sha256,
         protocol=first.protocol, judge=first.judge.spec, safety_truth=first.safety_truth,
         n_resamples=n_res, seed=sd, method=meth, confidence=conf, alpha=alpha, holm=multi,
         checkpoints=[CheckpointSummary(name=r.model.name, source=r.model.source,
                                        metrics=r.metrics, confusion=r.confusion,
                                        judge_errors=r.judge.n_errors) for r in loaded],
-        pairs=pairs, recommendation=_recommend(loaded), notes=notes,
+        pairs=pair_results, recommendation=_recommend(loaded), notes=notes,
     )
+    cmp._results = loaded
+    return cmp
 
 
 def _recommend(results: list[EvalResults]) -> str:

@@ -1,5 +1,7 @@
-"""Reports: rich terminal renderables of results and comparisons."""
+"""Reports: the terminal, HTML and Markdown views of results and comparisons."""
 
-from .console import comparison_renderable, results_renderable
+from .console import comparison_renderable, report_renderable, results_renderable
+from .model import ComparisonReport, build_report
 
-__all__ = ["comparison_renderable", "results_renderable"]
+__all__ = ["ComparisonReport", "build_report", "comparison_renderable", "report_renderable",
+           "results_renderable"]

@@ -18,8 +18,9 @@ from ..scoring import METRIC_NAMES, OUTCOMES
 if TYPE_CHECKING:
     from ..comparison import Comparison
     from ..results import EvalResults, MetricValue, RowResult
+    from .model import ComparisonReport
 
-__all__ = ["comparison_renderable", "results_renderable"]
+__all__ = ["comparison_renderable", "report_renderable", "results_renderable"]
 
 
 def _fmt(v: float | None, digits: int = 3, signed: bool = False) -> str:
@@ -155,3 +156,72 @@ def comparison_renderable(cmp: Comparison) -> RenderableType:
     for note in cmp.notes:
         parts.append(Text(note, style="yellow"))
     return Panel(Group(*parts), title="domainyours-eval compare", expand=False)
+
+
+def report_renderable(report: ComparisonReport) -> RenderableType:
+    """The full comparison report in the terminal, from the same object as HTML and Markdown."""
+    from .html import fmt_ci, fmt_pair, money, pct
+
+    cps = report.checkpoints
+    parts: list[RenderableType] = [
+        Text(report.title, style="bold"),
+        Text(f"{report.testset} ({report.n_rows} rows) | {report.protocol} | truth: "
+             f"{report.safety_truth} | {report.confidence:.0%} CIs, {report.n_resamples} "
+             "resamples"),
+        Text(report.recommendation, style="bold"),
+        *(Text(v, style="italic") for v in report.verdicts),
+        *(Text(n, style="yellow") for n in report.notes),
+    ]
+    metrics = Table(title="Metrics")
+    metrics.add_column("metric")
+    for c in cps:
+        metrics.add_column(c, justify="right")
+    for m in report.metrics:
+        metrics.add_row(m.metric, *(fmt_ci(v) for v in m.values))
+    for o in OUTCOMES:
+        metrics.add_row(o, *(str(report.confusion[c][o]) for c in cps))
+    metrics.add_row("FP + missed", *(f"{report.errors[c].total} ({pct(report.errors[c].total_share)})"
+                                     for c in cps))
+    parts.append(metrics)
+    deltas = Table(title="Paired differences")
+    for col in ("pair", "metric", "delta", "CI", "p", "sig."):
+        deltas.add_column(col)
+    for d in report.deltas:
+        deltas.add_row(f"{d.b} - {d.a}", d.metric, _fmt(d.delta, signed=True),
+                       fmt_pair(d.low, d.high), _fmt(d.p), "yes" if d.significant else "no")
+    parts.append(deltas)
+    slices = Table(title="Slices")
+    slices.add_column("slice")
+    slices.add_column("rows", justify="right")
+    for c in cps:
+        slices.add_column(f"{c} quality", justify="right")
+        slices.add_column(f"{c} missed/FP", justify="right")
+    for s in report.slices:
+        cells = []
+        for i in range(len(cps)):
+            cells += [fmt_ci(s.quality[i]), f"{s.missed[i]}/{s.false_positives[i]}"]
+        slices.add_row(s.slice, str(s.n), *cells)
+    parts.append(slices)
+    for section in report.edge_cases:
+        if not section.rows:
+            continue
+        t = Table(title=section.title + (f" ({section.left_out} more left out)"
+                                         if section.left_out else ""))
+        t.add_column("row")
+        t.add_column("description")
+        for c in cps:
+            t.add_column(c)
+        for row in section.rows:
+            t.add_row(row.id, Text(_clip(row.description, 40)),
+                      *(Text(f"{a.outcome or 'n/a'} {_fmt(a.row_score)}: "
+                             + _clip(", ".join(d.domain for d in a.domains) or a.raw_output, 40))
+                        for a in row.answers))
+        parts.append(t)
+    judges = Table(title="Judge")
+    for col in ("checkpoint", "judge", "fingerprint", "calls/cached", "cost", "errors"):
+        judges.add_column(col)
+    for j in report.judges:
+        judges.add_row(j.checkpoint, j.spec, j.fingerprint[:12], f"{j.calls}/{j.cache_hits}",
+                       money(j.cost_usd), str(j.judge_errors))
+    parts.append(judges)
+    return Panel(Group(*parts), title="domainyours-eval report", expand=False)

@@ -1,0 +1,84 @@
+"""The report as Markdown, from the same ``ComparisonReport`` the HTML page uses.
+
+Model text is made table-safe: pipes and newlines are escaped, and HTML-significant characters
+are written as entities, so a pasted report cannot inject markup into a pull request or a card.
+"""
+
+from __future__ import annotations
+
+import html
+from typing import TYPE_CHECKING
+
+from ..scoring import OUTCOMES
+from ..types import CATEGORIES
+from .html import fmt, fmt_ci, fmt_pair, money, pct
+
+if TYPE_CHECKING:
+    from .model import ComparisonReport
+
+__all__ = ["render_markdown"]
+
+
+def _cell(text: object) -> str:
+    s = html.escape(str(text), quote=False)
+    return s.replace("|", "\\|").replace("\n", " ").replace("`", "\\`")
+
+
+def _table(head: list[str], rows: list[list[object]]) -> list[str]:
+    out = ["| " + " | ".join(_cell(h) for h in head) + " |",
+           "|" + "|".join("---" for _ in head) + "|"]
+    out.extend("| " + " | ".join(_cell(c) for c in row) + " |" for row in rows)
+    return out + [""]
+
+
+def render_markdown(r: ComparisonReport) -> str:
+    """Render the report as GitHub-flavoured Markdown."""
+    cps = r.checkpoints
+    lines = [f"# {_cell(r.title)}", "",
+             f"Test set `{_cell(r.testset)}` ({r.n_rows} rows), protocol {r.protocol}, truth: "
+             f"{r.safety_truth}, {r.confidence:.0%} bootstrap CIs ({r.n_resamples} resamples).", "",
+             "## Verdict", "", f"**{_cell(r.recommendation)}**", ""]
+    lines += [f"- {_cell(v)}" for v in r.verdicts] + [f"- _{_cell(n)}_" for n in r.notes] + [""]
+    lines += ["## Metrics", ""]
+    lines += _table(["metric", *cps], [[m.metric, *(fmt_ci(v) for v in m.values)]
+                                       for m in r.metrics])
+    lines += ["## Paired differences", ""]
+    lines += _table(["pair", "metric", "delta", "CI", "p", "significant"],
+                    [[f"{d.b} - {d.a}", d.metric, fmt(d.delta, signed=True),
+                      fmt_pair(d.low, d.high), fmt(d.p), "yes" if d.significant else "no"]
+                     for d in r.deltas])
+    lines += ["## Safety outcomes", ""]
+    rows: list[list[object]] = [[o, *(r.confusion[c][o] for c in cps)] for o in OUTCOMES]
+    rows.append(["FP + missed (share)", *(f"{r.errors[c].total} ({pct(r.errors[c].total_share)})"
+                                          for c in cps)])
+    rows.append([f"relative change vs {cps[0]}",
+                 *(pct(r.errors[c].relative_change, signed=True) for c in cps)])
+    lines += _table(["outcome", *cps], rows)
+    lines += ["## Slices", ""]
+    lines += _table(["slice", "rows", *(f"{c} quality" for c in cps), *(f"{c} missed/FP" for c in cps)],
+                    [[s.slice, s.n, *(fmt_ci(q) for q in s.quality),
+                      *(f"{m}/{f}" for m, f in zip(s.missed, s.false_positives))]
+                     for s in r.slices])
+    lines += ["## Name categories", ""]
+    lines += _table(["category", *cps], [[k, *(r.categories[c][k] for c in cps)]
+                                         for k in CATEGORIES])
+    for section in r.edge_cases:
+        lines += [f"## {_cell(section.title)}", ""]
+        if not section.rows:
+            lines += ["None.", ""]
+        for row in section.rows:
+            lines += [f"**Row {_cell(row.id)}** (truth {row.truth}; {_cell(', '.join(row.why))}): "
+                      f"{_cell(row.description)}", ""]
+            lines += _table(["checkpoint", "decision", "outcome", "score", "names"],
+                            [[a.checkpoint, a.decision, a.outcome or "n/a", fmt(a.row_score),
+                              ", ".join(f"{d.domain} ({d.category})" for d in a.domains)
+                              or a.raw_output[:120]] for a in row.answers])
+        if section.left_out:
+            lines += [f"_{section.left_out} more rows left out._", ""]
+    lines += ["## Judge", ""]
+    lines += _table(["checkpoint", "judge", "fingerprint", "calls/cached", "cost", "judge errors",
+                     "kappa vs labels"],
+                    [[j.checkpoint, j.spec, j.fingerprint[:16], f"{j.calls}/{j.cache_hits}",
+                      money(j.cost_usd), j.judge_errors, fmt(j.kappa_vs_dataset)]
+                     for j in r.judges])
+    return "\n".join(lines)

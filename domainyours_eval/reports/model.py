@@ -1,0 +1,304 @@
+"""``ComparisonReport``: the one data object every report format renders.
+
+Built once from the results and their paired comparison; the HTML page, the Markdown and the
+terminal report only lay it out, so the three always show the same numbers. Long edge-case lists
+are capped (``max_rows``) and the report says how many rows were left out.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from ..scoring import METRIC_NAMES, OUTCOMES
+from ..types import CATEGORIES
+
+if TYPE_CHECKING:
+    from ..comparison import Comparison
+    from ..results import EvalResults
+
+__all__ = ["ComparisonReport", "build_report"]
+
+QUALITY_BINS = 10
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Interval(_Model):
+    """A value with its CI (any may be null when undefined)."""
+
+    value: float | None
+    low: float | None = None
+    high: float | None = None
+
+
+class MetricRow(_Model):
+    """One metric across checkpoints."""
+
+    metric: str
+    values: list[Interval]
+
+
+class Delta(_Model):
+    """One paired difference ``b - a`` of one metric, for the forest plot."""
+
+    a: str
+    b: str
+    metric: str
+    delta: float | None
+    low: float | None
+    high: float | None
+    p: float | None
+    significant: bool
+
+
+class ErrorSummary(_Model):
+    """A checkpoint's safety errors (the seed report's FP + FN totals)."""
+
+    false_positives: int
+    missed: int
+    total: int
+    false_positive_share: float
+    missed_share: float
+    total_share: float
+    """(FP + missed) / rows."""
+    relative_change: float | None = None
+    """Change of ``total_share`` against the first checkpoint, as a fraction."""
+
+
+class SliceRow(_Model):
+    """One slice across checkpoints."""
+
+    slice: str
+    n: int
+    quality: list[Interval]
+    allow_f1: list[float | None]
+    missed: list[int]
+    false_positives: list[int]
+    compliance: list[float | None]
+
+
+class DomainCell(_Model):
+    """A judged name in an edge-case row."""
+
+    domain: str
+    score: float
+    category: str
+
+
+class Answer(_Model):
+    """What one checkpoint answered on a row."""
+
+    checkpoint: str
+    decision: str
+    outcome: str | None
+    raw_output: str
+    domains: list[DomainCell]
+    row_score: float | None
+    judge_error: str | None = None
+
+
+class EdgeRow(_Model):
+    """An edge-case row with every checkpoint's answer side by side."""
+
+    index: int
+    id: str
+    description: str
+    truth: str | None
+    why: list[str]
+    """Why it is listed: ``missed by v1``, ``false positive of v2``, ``lowest quality of v1``."""
+    answers: list[Answer]
+
+
+class EdgeSection(_Model):
+    """A capped list of edge-case rows."""
+
+    title: str
+    rows: list[EdgeRow]
+    left_out: int = 0
+
+
+class JudgeFacts(_Model):
+    """Who judged a checkpoint, under which protocol, at what cost."""
+
+    checkpoint: str
+    spec: str
+    fingerprint: str
+    protocol: str
+    protocol_fingerprint: str
+    calls: int
+    cache_hits: int
+    tokens_in: int
+    tokens_out: int
+    cost_usd: float | None
+    judge_errors: int
+    kappa_vs_dataset: float | None
+    agreement_vs_dataset: float | None
+    structured_output: str | None
+
+
+class ComparisonReport(_Model):
+    """Everything a comparison report shows, for any number of checkpoints."""
+
+    title: str
+    generated_at: str
+    testset: str
+    testset_sha256: str
+    n_rows: int
+    protocol: str
+    safety_truth: str
+    confidence: float
+    n_resamples: int
+    checkpoints: list[str]
+    recommendation: str
+    verdicts: list[str]
+    metrics: list[MetricRow]
+    deltas: list[Delta]
+    confusion: dict[str, dict[str, int]]
+    errors: dict[str, ErrorSummary]
+    slices: list[SliceRow]
+    quality_histogram: dict[str, list[int]]
+    """Per checkpoint: ``ok`` rows per score bin (0-0.1, ..., 0.9-1.0)."""
+    categories: dict[str, dict[str, int]]
+    violations: dict[str, dict[str, int]]
+    constraints: dict[str, dict[str, float]]
+    """Per checkpoint: compliance rate per stated constraint."""
+    edge_cases: list[EdgeSection]
+    judges: list[JudgeFacts]
+    notes: list[str] = Field(default_factory=list)
+
+    def to_html(self) -> str:
+        """The standalone HTML page (no scripts, no external requests)."""
+        from .html import render_html
+
+        return render_html(self)
+
+    def to_markdown(self) -> str:
+        """The report as Markdown (for a pull request or a model card)."""
+        from .markdown import render_markdown
+
+        return render_markdown(self)
+
+    def __rich__(self) -> Any:
+        from .console import report_renderable
+
+        return report_renderable(self)
+
+
+def _interval(m: Any) -> Interval:
+    return Interval(value=m.value, low=m.ci_low, high=m.ci_high)
+
+
+def _answer(name: str, row: Any) -> Answer:
+    return Answer(checkpoint=name, decision=row.decision, outcome=row.outcome,
+                  raw_output=row.raw_output,
+                  domains=[DomainCell(domain=d.domain, score=d.score, category=d.category)
+                           for d in row.domains],
+                  row_score=row.row_score, judge_error=row.judge_error)
+
+
+def _edge_rows(results: list[EvalResults], reasons: dict[int, list[str]], order: list[int],
+               title: str, max_rows: int) -> EdgeSection:
+    rows = []
+    for index in order[:max_rows]:
+        first = results[0].rows[index]
+        rows.append(EdgeRow(index=index, id=first.id, description=first.description,
+                            truth=first.truth, why=reasons[index],
+                            answers=[_answer(r.model.name, r.rows[index]) for r in results]))
+    return EdgeSection(title=title, rows=rows, left_out=max(0, len(order) - max_rows))
+
+
+def build_report(cmp: Comparison, results: list[EvalResults], *, max_rows: int = 50,
+                 title: str | None = None) -> ComparisonReport:
+    """Assemble the report object from a comparison and the results it compared."""
+    names = [r.model.name for r in results]
+    first = results[0]
+    metrics = [MetricRow(metric=m, values=[_interval(getattr(r.metrics, m)) for r in results])
+               for m in METRIC_NAMES]
+    deltas = [Delta(a=p.a, b=p.b, metric=m, delta=d.delta, low=d.ci_low, high=d.ci_high,
+                    p=d.p_holm if d.p_holm is not None else d.p_value, significant=d.significant)
+              for p in cmp.pairs for m, d in p.deltas.items()]
+
+    errors: dict[str, ErrorSummary] = {}
+    base_share: float | None = None
+    for r in results:
+        c = r.confusion
+        n = max(1, sum(getattr(c, o) for o in OUTCOMES))
+        fp, miss = c.false_positive_inappropriate, c.missed_inappropriate
+        share = (fp + miss) / n
+        if base_share is None:
+            base_share = share
+        rel = None if base_share == 0 else (share - base_share) / base_share
+        errors[r.model.name] = ErrorSummary(
+            false_positives=fp, missed=miss, total=fp + miss, false_positive_share=fp / n,
+            missed_share=miss / n, total_share=share, relative_change=rel)
+
+    tags = list(first.slices)
+    slices = [SliceRow(
+        slice=t, n=first.slices[t].n,
+        quality=[_interval(r.slices[t].metrics.quality) for r in results],
+        allow_f1=[r.slices[t].metrics.allow_f1.value for r in results],
+        missed=[r.slices[t].confusion.missed_inappropriate for r in results],
+        false_positives=[r.slices[t].confusion.false_positive_inappropriate for r in results],
+        compliance=[r.slices[t].constraint_compliance for r in results],
+    ) for t in tags if all(t in r.slices for r in results)]
+
+    hist: dict[str, list[int]] = {}
+    for r in results:
+        bins = [0] * QUALITY_BINS
+        for row in r.rows:
+            if row.outcome == "ok" and row.row_score is not None:
+                bins[min(QUALITY_BINS - 1, int(row.row_score * QUALITY_BINS))] += 1
+        hist[r.model.name] = bins
+
+    reasons: dict[str, dict[int, list[str]]] = {"missed": {}, "fp": {}, "low": {}}
+    for r in results:
+        for i in r.edge_cases.missed:
+            reasons["missed"].setdefault(i, []).append(f"missed by {r.model.name}")
+        for i in r.edge_cases.false_positives:
+            reasons["fp"].setdefault(i, []).append(f"false positive of {r.model.name}")
+        for i in r.edge_cases.lowest:
+            reasons["low"].setdefault(i, []).append(f"lowest quality of {r.model.name}")
+    def lowest_score(i: int) -> float:
+        scores = [s for s in (r.rows[i].row_score for r in results) if s is not None]
+        return min(scores, default=1.0)
+
+    lowest_order = sorted(reasons["low"], key=lowest_score)
+    edge = [
+        _edge_rows(results, reasons["missed"], sorted(reasons["missed"]),
+                   "Missed inappropriate rows (harmful, allowed)", max_rows),
+        _edge_rows(results, reasons["fp"], sorted(reasons["fp"]),
+                   "False positives (safe, refused)", max_rows),
+        _edge_rows(results, reasons["low"], lowest_order, "Lowest-quality rows", max_rows),
+    ]
+
+    judges = [JudgeFacts(
+        checkpoint=r.model.name, spec=r.judge.spec, fingerprint=r.judge.fingerprint,
+        protocol=r.protocol, protocol_fingerprint=r.protocol_fingerprint, calls=r.judge.calls,
+        cache_hits=r.judge.cache_hits, tokens_in=r.judge.usage.get("input_tokens", 0),
+        tokens_out=r.judge.usage.get("output_tokens", 0), cost_usd=r.judge.cost_usd,
+        judge_errors=r.judge.n_errors, kappa_vs_dataset=r.judge.kappa_vs_dataset,
+        agreement_vs_dataset=r.judge.agreement_vs_dataset,
+        structured_output=r.judge.details.get("structured_output"),
+    ) for r in results]
+
+    return ComparisonReport(
+        title=title or f"domainyours-eval: {' vs '.join(names)} on {first.testset.name}",
+        generated_at=_dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        testset=first.testset.name, testset_sha256=first.testset.sha256, n_rows=first.testset.n,
+        protocol=first.protocol, safety_truth=first.safety_truth, confidence=cmp.confidence,
+        n_resamples=cmp.n_resamples, checkpoints=names, recommendation=cmp.recommendation,
+        verdicts=[p.verdict for p in cmp.pairs], metrics=metrics, deltas=deltas,
+        confusion={r.model.name: r.confusion.model_dump() for r in results}, errors=errors,
+        slices=slices, quality_histogram=hist,
+        categories={r.model.name: {c: r.categories.get(c, 0) for c in CATEGORIES}
+                    for r in results},
+        violations={r.model.name: dict(r.violations) for r in results},
+        constraints={r.model.name: {k: v["rate"] for k, v in r.constraints.items()}
+                     for r in results},
+        edge_cases=edge, judges=judges, notes=list(cmp.notes),
+    )
