@@ -124,32 +124,28 @@ class Comparison(_Model):
 
     def to_html(self, path: str | Path | None = None, **options: Any) -> str:
         """The standalone HTML report, also written to ``path`` when given."""
-        text: str = self.report(**options).to_html()
-        if path is not None:
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-            Path(path).write_text(text, encoding="utf-8")
-        return text
+        return _written(self.report(**options).to_html(), path)
 
     def to_markdown(self, path: str | Path | None = None, **options: Any) -> str:
         """The report as Markdown, also written to ``path`` when given."""
-        text: str = self.report(**options).to_markdown()
-        if path is not None:
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-            Path(path).write_text(text, encoding="utf-8")
-        return text
+        return _written(self.report(**options).to_markdown(), path)
 
     def to_json(self, path: str | Path | None = None) -> str:
         """Return the comparison as JSON, also writing it to ``path`` when given."""
-        text = json.dumps(self.model_dump(mode="json"), indent=2)
-        if path is not None:
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-            Path(path).write_text(text, encoding="utf-8")
-        return text
+        return _written(json.dumps(self.model_dump(mode="json"), indent=2), path)
 
     def __rich__(self) -> Any:
         from .reports.console import comparison_renderable
 
         return comparison_renderable(self)
+
+
+def _written(text: str, path: str | Path | None) -> str:
+    """Return ``text``, first writing it to ``path`` (parents created) when one is given."""
+    if path is not None:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        Path(path).write_text(text, encoding="utf-8")
+    return text
 
 
 def _check_compatible(results: list[EvalResults], allow_different_judges: bool) -> list[str]:
@@ -195,7 +191,7 @@ def _pval(p: float) -> str:
 
 def _verdict(a: str, b: str, mc: McNemar, deltas: dict[str, MetricDelta],
              miss: tuple[int, int], errors: tuple[int, int], mde: dict[str, float | None],
-             needed: dict[str, float | None], alpha: float) -> str:
+             needed: dict[str, float | None], alpha: float, n: int) -> str:
     p_mc = mc.p_holm if mc.p_holm is not None else mc.p_value
     sig = p_mc < alpha
     parts = [f"{b} misses {miss[1]} harmful description(s) vs {miss[0]} for {a}; "
@@ -215,7 +211,8 @@ def _verdict(a: str, b: str, mc: McNemar, deltas: dict[str, MetricDelta],
         if need is not None and math.isfinite(need) and not (
             (key == "quality" and q.significant) or (key == "error_rate" and sig)
         ):
-            tell.append(f"{label}: about {int(need)} rows to detect the observed difference"
+            more = f", at least {int(need) - n} more than these {n}" if need > n else ""
+            tell.append(f"{label}: about {int(need)} rows to detect the observed difference{more}"
                         + (f" (smallest detectable now: {base:.3f})" if base is not None else ""))
     if tell:
         parts.append("At 80% power, " + "; ".join(tell) + ".")
@@ -343,7 +340,7 @@ def compare(
             a=ra.model.name, b=rb.model.name, n=len(keep), mcnemar=mcn, deltas=deltas,
             min_detectable=mde_c, rows_needed=need_c,
             verdict=_verdict(ra.model.name, rb.model.name, mcn, deltas, miss, errs, mde_c,
-                             need_c, alpha),
+                             need_c, alpha, len(keep)),
         ))
 
     cmp = Comparison(
