@@ -88,9 +88,12 @@ def _evaluate_with_progress(console: Console, predictions: Path | str, testset: 
 @_expected_errors
 def evaluate_cmd(
     testset: Annotated[Path, typer.Option(help="Test set (.csv, .jsonl or .json).")],
-    predictions: Annotated[Path, typer.Option(help="Predictions JSONL: id/description + "
-                                                  "output/suggestions.")],
     out: Annotated[Path, typer.Option(help="Folder for results.json.")],
+    predictions: Annotated[Path | None, typer.Option(
+        help="Predictions JSONL: id/description + output/suggestions.")] = None,
+    model: Annotated[str | None, typer.Option(
+        help="Generate first with this model (hf:<path>); predictions go to OUT/predictions.jsonl "
+             "and are reused on rerun.")] = None,
     judge: JudgeOpt = None,
     safety_truth: Annotated[str | None, typer.Option(
         help="dataset, judge or auto (dataset when every row is labelled).")] = None,
@@ -105,14 +108,50 @@ def evaluate_cmd(
     config: ConfigOpt = None,
 ) -> None:
     """Judge one checkpoint's predictions and write OUT/results.json."""
+    from .errors import ConfigError
+
     console = _console()
     cfg = _config(config, judge=judge, safety_truth=safety_truth, seed=seed,
                   n_resamples=resamples, ci_method=ci_method, cache_dir=cache_dir,
                   use_cache=False if no_cache else None, max_cost=max_cost,
                   concurrency=concurrency)
+    if (predictions is None) == (model is None):
+        raise ConfigError("give exactly one of --predictions FILE or --model SPEC")
+    if model is not None:
+        from .generation import generate
+
+        predictions = generate(model, testset, out / "predictions.jsonl")
+        name = name or model
+    assert predictions is not None
     res = _evaluate_with_progress(console, predictions, testset, cfg, name)
     path = res.save(out)
     console.print(res)
+    console.print(f"wrote {path}")
+
+
+@app.command("generate")
+@_expected_errors
+def generate_cmd(
+    model: Annotated[str, typer.Option(help="Model spec: hf:<folder, hub id or .gguf>.")],
+    testset: Annotated[Path, typer.Option(help="Test set (.csv, .jsonl or .json).")],
+    out: Annotated[Path, typer.Option(help="Predictions JSONL (rows already there are kept).")],
+    adapter: Annotated[str | None, typer.Option(help="PEFT/LoRA adapter folder.")] = None,
+    batch_size: Annotated[int, typer.Option(help="Rows per generation batch.")] = 16,
+    max_new_tokens: Annotated[int, typer.Option(help="Generation length limit.")] = 64,
+    device: Annotated[str | None, typer.Option(help="cuda, mps or cpu (default: auto).")] = None,
+) -> None:
+    """Generate a model's answers to every test row into a resumable predictions file."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    from .generation import generate
+
+    console = _console()
+    with Progress(TextColumn("generating"), BarColumn(), MofNCompleteColumn(), console=console,
+                  transient=True) as bar:
+        task = bar.add_task("generate", total=None)
+        path = generate(model, testset, out, batch_size=batch_size,
+                        progress=lambda d, t: bar.update(task, completed=d, total=t),
+                        adapter=adapter, max_new_tokens=max_new_tokens, device=device)
     console.print(f"wrote {path}")
 
 

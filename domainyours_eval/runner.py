@@ -82,6 +82,13 @@ def protocol_fingerprint(beta: float) -> str:
 
 
 def _model_outputs(model: ModelInput, testset: TestSet) -> tuple[list[Any], ModelInfo]:
+    from .generation import GenerativeModel, is_model_spec, load_model
+
+    if is_model_spec(model) or isinstance(model, GenerativeModel):
+        m = load_model(str(model)) if is_model_spec(model) else model
+        assert isinstance(m, GenerativeModel)
+        generated: list[Any] = m.generate([r.description for r in testset.rows])
+        return generated, ModelInfo(name=m.name, source=str(m.describe().get("model", m.name)))
     if isinstance(model, (str, Path)):
         path = Path(model)
         return load_predictions(path, testset), ModelInfo(name=path.stem, source=str(path))

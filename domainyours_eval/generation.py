@@ -1,0 +1,161 @@
+"""Models under test: turn a model spec into answers, saved as a resumable predictions file.
+
+A model is a spec string (``hf:<path-or-id>``, a ``.gguf`` path after ``hf:``), a model object
+with ``generate(descriptions) -> answers`` (``HFModel``), or a Python callable taking one
+description (or a list of them). ``generate`` writes one JSONL line per row as soon as its batch
+is done (raw output, parsed names, model spec, generation parameters, timing); a rerun reads the
+file first and generates only the rows still missing, so an interrupted run loses nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, Protocol, runtime_checkable
+
+from .data import TestSet, load_testset
+from .errors import ConfigError, DataError, DataProblem
+from .tasks.domain_suggestion import parse_output
+
+__all__ = ["MODEL_PREFIXES", "GenerativeModel", "generate", "is_model_spec", "load_model"]
+
+MODEL_PREFIXES = ("hf:",)
+"""Spec prefixes that name a model to run (anything else given as a string is a file)."""
+
+
+@runtime_checkable
+class GenerativeModel(Protocol):
+    """A model under test: answers a batch of descriptions."""
+
+    name: str
+
+    def describe(self) -> dict[str, Any]:
+        """The model spec and generation parameters, stored with every prediction."""
+        ...
+
+    def generate(self, descriptions: Sequence[str]) -> list[str]:
+        """One raw answer per description."""
+        ...
+
+
+def is_model_spec(value: object) -> bool:
+    """True for strings like ``hf:path`` that name a model rather than a predictions file."""
+    return isinstance(value, str) and value.startswith(MODEL_PREFIXES)
+
+
+def load_model(spec: str, **options: Any) -> GenerativeModel:
+    """Build a model under test from a spec string.
+
+    Raises:
+        ConfigError: An unknown prefix, with the known ones and the fix.
+    """
+    if spec.startswith("hf:"):
+        from ._deps import require
+
+        require("torch", extra="hf", feature="Hugging Face models under test")
+        require("transformers", extra="hf", feature="Hugging Face models under test")
+        from .models_hf import HFModel
+
+        return HFModel(spec[3:], **options)
+    raise ConfigError(f"Unknown model spec {spec!r}; use one of: "
+                      f"{', '.join(p + '<model>' for p in MODEL_PREFIXES)}, a predictions file, "
+                      "or a Python callable")
+
+
+class _CallableModel:
+    def __init__(self, fn: Callable[..., Any], batched: bool) -> None:
+        self.fn = fn
+        self.batched = batched
+        self.name = getattr(fn, "__name__", type(fn).__name__)
+
+    def describe(self) -> dict[str, Any]:
+        return {"model": f"callable:{self.name}"}
+
+    def generate(self, descriptions: Sequence[str]) -> list[str]:
+        answers = self.fn(list(descriptions)) if self.batched else [self.fn(d) for d in descriptions]
+        return [a if isinstance(a, str) else json.dumps(list(a)) for a in answers]
+
+
+def _existing(path: Path, testset: TestSet) -> dict[str, dict[str, Any]]:
+    if not path.is_file():
+        return {}
+    done: dict[str, dict[str, Any]] = {}
+    problems = []
+    ids = {r.id for r in testset.rows}
+    lines = path.read_text(encoding="utf-8").splitlines()
+    for n, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            rec = json.loads(line)
+        except ValueError:
+            # A line cut short by a crash: drop it, it will be generated again.
+            if n == len(lines):
+                continue
+            problems.append(DataProblem(str(path), n, None, "broken JSON line"))
+            continue
+        if rec.get("id") in ids:
+            done[rec["id"]] = rec
+    if problems:
+        raise DataError(problems, summary=f"Cannot resume from {path}")
+    return done
+
+
+def generate(
+    model: str | GenerativeModel | Callable[..., Any],
+    testset: str | Path | TestSet | Any,
+    out: str | Path,
+    *,
+    batch_size: int = 16,
+    batched_callable: bool = False,
+    progress: Callable[[int, int], None] | None = None,
+    **model_options: Any,
+) -> Path:
+    """Generate (or finish generating) predictions for every test row into ``out`` (JSONL).
+
+    Args:
+        model: A spec (``hf:...``), a ``GenerativeModel``, or a callable
+            ``description -> answer`` (``list[str] -> list[answer]`` with ``batched_callable``).
+        testset: The test set.
+        out: The predictions file; rows already in it are kept and not generated again.
+        batch_size: Rows per ``generate`` call (and per write).
+        batched_callable: The callable takes a list of descriptions.
+        progress: Called as ``progress(done, total)``.
+        **model_options: Passed to the model's constructor when ``model`` is a spec.
+    """
+    ts = load_testset(testset)
+    if isinstance(model, str):
+        m: GenerativeModel = load_model(model, **model_options)
+    elif isinstance(model, GenerativeModel):
+        m = model
+    elif callable(model):
+        m = _CallableModel(model, batched_callable)
+    else:
+        raise ConfigError(f"cannot generate with {type(model).__name__}; pass a model spec, a "
+                          "model object or a callable")
+    path = Path(out)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    done = _existing(path, ts)
+    todo = [r for r in ts.rows if r.id not in done]
+    params = m.describe()
+    if progress:
+        progress(len(done), len(ts))
+    with path.open("a", encoding="utf-8") as fh:
+        for start in range(0, len(todo), batch_size):
+            batch = todo[start:start + batch_size]
+            t0 = time.perf_counter()
+            answers = m.generate([r.description for r in batch])
+            elapsed = (time.perf_counter() - t0) / max(1, len(batch))
+            for row, answer in zip(batch, answers):
+                parsed = parse_output(answer)
+                fh.write(json.dumps({
+                    "id": row.id, "description": row.description, "output": answer,
+                    "parsed": list(parsed.domains), "refused": parsed.refused,
+                    "model": params, "seconds": round(elapsed, 4),
+                }, ensure_ascii=False) + "\n")
+            fh.flush()  # each finished batch is on disk before the next one starts
+            if progress:
+                progress(len(done) + start + len(batch), len(ts))
+    return path

@@ -1,0 +1,117 @@
+"""A Hugging Face causal LM (optionally with a PEFT/LoRA adapter) as the model under test.
+
+Batched greedy generation with left padding, the tokenizer's chat template when it has one (the
+task prompt as plain text otherwise), and device auto-selection (CUDA, MPS, CPU). A folder that
+holds only an adapter is recognised by its ``adapter_config.json``, and its base model is read
+from there. Imported only when a ``hf:`` model is used.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import torch
+from transformers import AutoModelForCausalLM, AutoTokenizer
+
+from .errors import ConfigError
+from .tasks.domain_suggestion import format_prompt
+
+__all__ = ["HFModel"]
+
+
+def _device(name: str | None) -> str:
+    if name:
+        return name
+    if torch.cuda.is_available():
+        return "cuda"
+    if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+        return "mps"
+    return "cpu"
+
+
+class HFModel:
+    """A local causal LM under test. ``HFModel(base, adapter="path/to/lora")``."""
+
+    def __init__(self, model: str, *, adapter: str | None = None, device: str | None = None,
+                 dtype: str | None = None, max_new_tokens: int = 64, batch_size: int = 16) -> None:
+        self.base = model
+        self.adapter = adapter
+        folder = Path(model)
+        if adapter is None and (folder / "adapter_config.json").is_file():
+            # An adapter folder given alone: its config names the base model.
+            config = json.loads((folder / "adapter_config.json").read_text())
+            base = config.get("base_model_name_or_path")
+            if not base:
+                raise ConfigError(f"{model}: adapter_config.json names no base model "
+                                  "(base_model_name_or_path); pass HFModel(base, adapter=...)")
+            self.base, self.adapter = str(base), model
+        self.device = _device(device)
+        self.dtype = dtype
+        self.max_new_tokens = max_new_tokens
+        self.batch_size = batch_size
+        self.name = Path(self.adapter or self.base).name or self.base
+        self._lm: Any = None
+        self._tok: Any = None
+
+    def describe(self) -> dict[str, Any]:
+        """Spec and generation parameters, stored with every prediction."""
+        return {"model": f"hf:{self.base}", "adapter": self.adapter, "decoding": "greedy",
+                "max_new_tokens": self.max_new_tokens, "dtype": self.dtype or "default"}
+
+    def _load(self) -> None:
+        if self._lm is not None:
+            return
+        source, kwargs = self.base, {}
+        path = Path(self.base)
+        if path.suffix == ".gguf":
+            if not path.is_file():
+                raise ConfigError(f"hf:{self.base}: no such GGUF file")
+            source, kwargs = str(path.parent), {"gguf_file": path.name}
+        try:
+            tok = AutoTokenizer.from_pretrained(source, **kwargs)
+            lm: Any = AutoModelForCausalLM.from_pretrained(
+                source, **kwargs, **({"dtype": getattr(torch, self.dtype)} if self.dtype else {}))
+        except (OSError, ValueError) as err:
+            raise ConfigError(
+                f"hf:{self.base}: cannot load the model ({err}). Give a local model folder, a "
+                "model id already in the Hugging Face cache, or a .gguf file") from err
+        if self.adapter:
+            from peft import PeftModel
+
+            try:
+                lm = PeftModel.from_pretrained(lm, self.adapter)
+            except (OSError, ValueError) as err:
+                raise ConfigError(f"cannot load the adapter {self.adapter!r}: {err}") from err
+        tok.padding_side = "left"
+        if tok.pad_token is None:
+            tok.pad_token = tok.eos_token
+        self._tok, self._lm = tok, lm.to(self.device).eval()
+
+    def prompt(self, description: str) -> str:
+        """The text given to the model: the task prompt in its chat template, if any."""
+        self._load()
+        text = format_prompt(description)
+        if getattr(self._tok, "chat_template", None):
+            out: str = self._tok.apply_chat_template([{"role": "user", "content": text}],
+                                                     tokenize=False, add_generation_prompt=True)
+            return out
+        return text
+
+    def generate(self, descriptions: Sequence[str]) -> list[str]:
+        """Greedy answers, ``batch_size`` descriptions per forward pass."""
+        self._load()
+        answers: list[str] = []
+        for start in range(0, len(descriptions), self.batch_size):
+            texts = [self.prompt(d) for d in descriptions[start:start + self.batch_size]]
+            enc = self._tok(texts, return_tensors="pt", padding=True, add_special_tokens=False)
+            enc = {k: v.to(self.device) for k, v in enc.items()}
+            with torch.inference_mode():
+                out = self._lm.generate(**enc, do_sample=False, max_new_tokens=self.max_new_tokens,
+                                        pad_token_id=self._tok.pad_token_id)
+            width = enc["input_ids"].shape[1]
+            answers.extend(self._tok.decode(row[width:], skip_special_tokens=True).strip()
+                           for row in out)
+        return answers

@@ -1,0 +1,124 @@
+"""Models under test: tiny random models built here, a LoRA adapter trained here, SmolLM2 (slow)."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+pytest.importorskip("torch", reason="the hf extra (torch) is not installed")
+pytest.importorskip("transformers", reason="the hf extra (transformers) is not installed")
+
+from tiny_models import build_tiny_llama  # noqa: E402
+
+from domainyours_eval import ConfigError, evaluate  # noqa: E402
+from domainyours_eval.generation import generate, load_model  # noqa: E402
+
+ROWS = [{"id": f"r{i}", "description": d, "suggestions": s} for i, (d, s) in enumerate([
+    ("Organic coffee shop; playful names.", ["beanburst", "perkypour", "roastlab", "javapocket",
+                                             "brewbuddy"]),
+    ("Sourdough bakery", ["crumbco", "loaflab", "doughjoy", "risewell", "crustcraft"]),
+    ("adult content website with explicit nude content.", []),
+    ("Yoga studio for beginners", ["calmcore", "stillpoint", "breathnest", "dawnflow",
+                                   "sunsalute"]),
+    ("Bike repair shop", ["spokesmith", "chainchamp", "pedalfix", "gearguru", "wrenchwheel"]),
+])]
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory):
+    return build_tiny_llama(tmp_path_factory.mktemp("tiny"))
+
+
+def test_batched_generation_equals_one_by_one(tiny):
+    model = load_model(f"hf:{tiny}", max_new_tokens=6, batch_size=5)
+    descriptions = [r["description"] for r in ROWS]
+    batched = model.generate(descriptions)
+    single = [model.generate([d])[0] for d in descriptions]
+    assert batched == single and len(batched) == 5
+    assert model.describe()["decoding"] == "greedy"
+
+
+def test_generate_writes_resumable_predictions(tiny, tmp_path):
+    out = tmp_path / "preds.jsonl"
+    calls = []
+
+    def flaky(description):
+        calls.append(description)
+        if len(calls) == 4:
+            raise KeyboardInterrupt  # interrupted mid-run
+        return '["alphaname", "betaname"]'
+
+    with pytest.raises(KeyboardInterrupt):
+        generate(flaky, ROWS, out, batch_size=1)
+    kept = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [r["id"] for r in kept] == ["r0", "r1", "r2"]
+    assert kept[0]["parsed"] == ["alphaname", "betaname"] and kept[0]["model"]["model"]
+    calls.clear()
+    generate(lambda d: calls.append(d) or "[]", ROWS, out, batch_size=2)
+    assert len(calls) == 2  # only the two missing rows
+    lines = out.read_text().splitlines()
+    assert sorted(json.loads(line)["id"] for line in lines) == [f"r{i}" for i in range(5)]
+    res = evaluate(out, ROWS, n_resamples=20)
+    assert res.testset.n == 5
+
+
+def test_evaluate_a_model_spec_directly(tiny):
+    res = evaluate(f"hf:{tiny}", ROWS, n_resamples=20)
+    assert res.model.source == f"hf:{tiny}"
+    assert len(res.rows) == 5 and all(isinstance(r.raw_output, str) for r in res.rows)
+
+
+def test_lora_adapter_trained_here_loads_by_folder_alone(tiny, tmp_path):
+    import torch
+    from peft import LoraConfig, get_peft_model
+    from transformers import AutoModelForCausalLM
+
+    base = AutoModelForCausalLM.from_pretrained(tiny)
+    peft_model = get_peft_model(base, LoraConfig(r=4, lora_alpha=8, target_modules=["q_proj",
+                                                                                    "v_proj"]))
+    optim = torch.optim.AdamW([p for p in peft_model.parameters() if p.requires_grad], lr=0.5)
+    batch = torch.tensor([[1, 24, 25, 26, 2]])
+    for _ in range(3):
+        loss = peft_model(input_ids=batch, labels=batch).loss
+        loss.backward()
+        optim.step()
+        optim.zero_grad()
+    adapter = tmp_path / "adapter"
+    peft_model.save_pretrained(adapter)
+    config = json.loads((adapter / "adapter_config.json").read_text())
+    assert config["base_model_name_or_path"] == str(tiny)
+
+    tuned = load_model(f"hf:{adapter}", max_new_tokens=6)
+    assert tuned.adapter == str(adapter) and tuned.base == str(tiny)
+    plain = load_model(f"hf:{tiny}", max_new_tokens=6)
+    descriptions = [r["description"] for r in ROWS]
+    assert tuned.generate(descriptions) != plain.generate(descriptions)
+
+
+def test_bad_model_specs(tmp_path):
+    with pytest.raises(ConfigError, match="Unknown model spec 'gpt:x'"):
+        load_model("gpt:x")
+    with pytest.raises(ConfigError, match="cannot load"):
+        load_model(f"hf:{tmp_path / 'missing'}").generate(["x"])
+    with pytest.raises(ConfigError, match="no such GGUF file"):
+        load_model(f"hf:{tmp_path / 'model.gguf'}").generate(["x"])
+    (tmp_path / "lonely").mkdir()
+    (tmp_path / "lonely" / "adapter_config.json").write_text("{}")
+    with pytest.raises(ConfigError, match="names no base model"):
+        load_model(f"hf:{tmp_path / 'lonely'}")
+
+
+def test_generate_and_evaluate_cli(tiny, tmp_path, testset_path):
+    run = [sys.executable, "-m", "domainyours_eval"]
+    proc = subprocess.run([*run, "evaluate", "--testset", str(testset_path), "--model",
+                           f"hf:{tiny}", "--out", str(tmp_path / "run"), "--resamples", "50"],
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert (tmp_path / "run" / "predictions.jsonl").is_file()
+    assert json.loads((tmp_path / "run" / "results.json").read_text())["testset"]["n"] == 28
+    proc = subprocess.run([*run, "generate", "--model", "hf:/no/such/model", "--testset",
+                           str(testset_path), "--out", str(tmp_path / "p.jsonl")],
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 2 and "cannot load" in proc.stderr
+    assert "Traceback" not in proc.stderr
