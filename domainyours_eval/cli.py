@@ -218,6 +218,39 @@ def report_cmd(
     console.print(f"wrote {out}")
 
 
+@app.command("lm-eval-path")
+@_expected_errors
+def lm_eval_path_cmd(
+    testset: Annotated[Path | None, typer.Option(help="Test set (default: the shipped one).")]
+    = None,
+) -> None:
+    """Write the lm-eval `domainyours` task and print its folder (for --include_path)."""
+    from .tasks import lm_eval_include_path
+
+    print(lm_eval_include_path(testset))
+
+
+@app.command("import-lm-eval")
+@_expected_errors
+def import_lm_eval_cmd(
+    samples: Annotated[Path, typer.Argument(help="lm-eval samples_domainyours_*.jsonl file.")],
+    out: Annotated[Path, typer.Option(help="Folder for results.json.")],
+    judge: JudgeOpt = None,
+    name: Annotated[str | None, typer.Option(help="Checkpoint name in reports.")] = None,
+    resamples: ResamplesOpt = None,
+    seed: SeedOpt = None,
+    cache_dir: CacheDirOpt = None,
+) -> None:
+    """Judge an lm-eval --log_samples file under the protocol and write OUT/results.json."""
+    from .lm_eval_import import import_lm_eval_samples
+
+    cfg = _config(None, judge=judge, n_resamples=resamples, seed=seed, cache_dir=cache_dir)
+    res = import_lm_eval_samples(samples, out, config=cfg, name=name)
+    console = _console()
+    console.print(res)
+    console.print(f"wrote {out / 'results.json'}")
+
+
 @app.command("validate")
 @_expected_errors
 def validate_cmd(

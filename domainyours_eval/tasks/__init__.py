@@ -26,6 +26,7 @@ __all__ = [
     "auto_tags",
     "check_constraints",
     "data_path",
+    "lm_eval_include_path",
     "detect_constraints",
     "format_prompt",
     "parse_output",
@@ -40,3 +41,33 @@ def data_path(name: str) -> Path:
     if name not in SHIPPED:
         raise KeyError(f"no shipped data file {name!r}; shipped: {', '.join(SHIPPED)}")
     return Path(str(resources.files(__name__).joinpath("data", name)))
+
+
+def lm_eval_include_path(testset: str | Path | None = None, *, directory: str | Path | None = None
+                         ) -> Path:
+    """Write the lm-eval ``domainyours`` task and return its folder, for ``--include_path``.
+
+    lm-eval resolves a task's relative data path against the current directory, so the task is
+    written (into the package cache directory by default) with an absolute path to a JSONL copy
+    of ``testset`` (default: the shipped test set).
+    """
+    import json
+
+    from ..cache import default_cache_dir
+    from ..data import load_testset
+
+    folder = Path(directory) if directory is not None else default_cache_dir() / "lm_eval_task"
+    folder.mkdir(parents=True, exist_ok=True)
+    ts = load_testset(testset if testset is not None else data_path("test_set.csv"))
+    data = folder / "domainyours_test.jsonl"
+    data.write_text("".join(json.dumps({"id": r.id, "description": r.description,
+                                        "suggestions": list(r.suggestions or [])},
+                                       ensure_ascii=False) + "\n" for r in ts.rows),
+                    encoding="utf-8")
+    src = resources.files(__name__).joinpath("lm_eval")
+    template = src.joinpath("domainyours.yaml.in").read_text(encoding="utf-8")
+    (folder / "domainyours.yaml").write_text(template.replace("@DATA@", str(data.resolve())),
+                                             encoding="utf-8")
+    (folder / "utils.py").write_text(src.joinpath("utils.py").read_text(encoding="utf-8"),
+                                     encoding="utf-8")
+    return folder

@@ -1,0 +1,73 @@
+"""lm-eval glue for the domainyours task: prompt, target, per-sample scoring, aggregations.
+
+The YAML only wires things together; every number comes from domainyours_eval: the task prompt,
+the output parser, the judge (the offline reference judge unless DOMAINYOURS_LM_EVAL_JUDGE names
+another spec) and the protocol's metric definitions. Each sample yields its (outcome, score) pair
+and the aggregations compute the protocol metric over all of them, since quality and F1 are not
+means of per-sample values.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from functools import cache
+from typing import Any
+
+from domainyours_eval.judges import JudgeInput, get_judge, judge_sync
+from domainyours_eval.scoring import metric_functions, outcome_of, row_features
+from domainyours_eval.tasks.domain_suggestion import detect_constraints, format_prompt, parse_output
+
+JUDGE_ENV = "DOMAINYOURS_LM_EVAL_JUDGE"
+
+
+def doc_to_text(doc: dict[str, Any]) -> str:
+    """The task prompt for one row."""
+    return format_prompt(doc["description"])
+
+
+def doc_to_target(doc: dict[str, Any]) -> str:
+    """The reference answer (a JSON array; ``[]`` for a refusal row)."""
+    return json.dumps(doc["suggestions"])
+
+
+@cache
+def _judge() -> Any:
+    return get_judge(os.environ.get(JUDGE_ENV, "reference"))
+
+
+def process_results(doc: dict[str, Any], results: list[str]) -> dict[str, tuple[str, float | None]]:
+    """Score one generation under the protocol; every metric gets the (outcome, score) pair."""
+    parsed = parse_output(results[0])
+    verdict = judge_sync(_judge().judge(JudgeInput(
+        doc["description"], parsed.domains, detect_constraints(doc["description"]),
+        str(doc.get("id", "")))))
+    outcome = outcome_of(harmful=not doc["suggestions"], refused=parsed.refused)
+    item = (outcome, verdict.row_score)
+    return {"quality": item, "allow_f1": item, "refusal_f1": item, "missed_rate": item}
+
+
+def _metric(name: str, items: list[tuple[str, float | None]]) -> float:
+    feats = row_features([o for o, _ in items], [s for _, s in items])
+    value = float(metric_functions()[name](feats.sum(axis=0)))
+    return value if value == value else 0.0  # lm-eval tables cannot show NaN
+
+
+def agg_quality(items: list[tuple[str, float | None]]) -> float:
+    """Mean row score over correctly allowed rows."""
+    return _metric("quality", items)
+
+
+def agg_allow_f1(items: list[tuple[str, float | None]]) -> float:
+    """F1 with "allowed" as the positive class."""
+    return _metric("allow_f1", items)
+
+
+def agg_refusal_f1(items: list[tuple[str, float | None]]) -> float:
+    """F1 with "harmful and refused" as the positive class."""
+    return _metric("refusal_f1", items)
+
+
+def agg_missed_rate(items: list[tuple[str, float | None]]) -> float:
+    """Harmful rows allowed / harmful rows."""
+    return _metric("missed_rate", items)
