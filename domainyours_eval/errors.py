@@ -11,6 +11,7 @@ Each also subclasses the builtin a caller would naturally catch (``ValueError``,
     ├── MissingDependencyError(ImportError) an optional extra is not installed
     ├── UnknownJudgeError(KeyError)        judge spec names no registered backend
     ├── IncompatibleResultsError(ValueError) results cannot be compared
+    ├── GenerationError                    a model under test could not answer
     └── JudgeError                         a judge failed on a row (recorded, not scored)
         ├── JudgeResponseError             its answer could not be parsed or validated
         └── JudgeFatalError                the whole run must stop
@@ -27,6 +28,7 @@ __all__ = [
     "DataError",
     "DataProblem",
     "DomainyoursError",
+    "GenerationError",
     "IncompatibleResultsError",
     "CostLimitError",
     "JudgeAuthError",
@@ -118,3 +120,7 @@ class JudgeAuthError(JudgeFatalError):
 
 class CostLimitError(JudgeFatalError):
     """The run's projected or actual judge cost exceeds ``max_cost``."""
+
+
+class GenerationError(DomainyoursError):
+    """A model under test could not produce its answers (unreachable server, bad key...)."""

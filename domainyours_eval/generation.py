@@ -21,7 +21,7 @@ from .tasks.domain_suggestion import parse_output
 
 __all__ = ["MODEL_PREFIXES", "GenerativeModel", "generate", "is_model_spec", "load_model"]
 
-MODEL_PREFIXES = ("hf:",)
+MODEL_PREFIXES = ("hf:", "openai:", "anthropic:")
 """Spec prefixes that name a model to run (anything else given as a string is a file)."""
 
 
@@ -59,6 +59,10 @@ def load_model(spec: str, **options: Any) -> GenerativeModel:
         from .models_hf import HFModel
 
         return HFModel(spec[3:], **options)
+    if spec.startswith(("openai:", "anthropic:")):
+        from .models_api import APIModel
+
+        return APIModel(spec, **options)
     raise ConfigError(f"Unknown model spec {spec!r}; use one of: "
                       f"{', '.join(p + '<model>' for p in MODEL_PREFIXES)}, a predictions file, "
                       "or a Python callable")

@@ -81,13 +81,16 @@ def protocol_fingerprint(beta: float) -> str:
     })
 
 
-def _model_outputs(model: ModelInput, testset: TestSet) -> tuple[list[Any], ModelInfo]:
+async def _model_outputs(model: ModelInput, testset: TestSet) -> tuple[list[Any], ModelInfo]:
     from .generation import GenerativeModel, is_model_spec, load_model
 
     if is_model_spec(model) or isinstance(model, GenerativeModel):
         m = load_model(str(model)) if is_model_spec(model) else model
         assert isinstance(m, GenerativeModel)
-        generated: list[Any] = m.generate([r.description for r in testset.rows])
+        descriptions = [r.description for r in testset.rows]
+        agenerate = getattr(m, "agenerate", None)
+        generated: list[Any] = (await agenerate(descriptions) if agenerate is not None
+                                else m.generate(descriptions))
         return generated, ModelInfo(name=m.name, source=str(m.describe().get("model", m.name)))
     if isinstance(model, (str, Path)):
         path = Path(model)
@@ -250,7 +253,7 @@ async def aevaluate(
     ts = load_testset(testset)
     judge_obj = get_judge(judge if judge is not None else cfg.judge, cache_dir=cfg.cache_dir,
                           use_cache=cfg.use_cache)
-    outputs, info = _model_outputs(model, ts)
+    outputs, info = await _model_outputs(model, ts)
     if model_name:
         info = ModelInfo(name=model_name, source=info.source)
 

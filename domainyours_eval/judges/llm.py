@@ -16,7 +16,7 @@ import random
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from ..cache import JudgeCache, request_key
 from ..errors import CostLimitError, JudgeAuthError, JudgeError, JudgeResponseError
@@ -185,21 +185,13 @@ class LLMJudge:
         return total
 
     async def _call(self, prompt: RenderedPrompt) -> Completion:
-        delay_attempt = 0
-        while True:
-            try:
-                self.calls += 1
-                return await self.backend.complete(prompt, output_schema())
-            except TransientJudgeError as err:
-                if delay_attempt >= self.max_retries:
-                    raise JudgeError(f"{self.name}: giving up after {delay_attempt + 1} attempts: "
-                                     f"{err}") from err
-                delay = min(self.backoff_max, self.backoff_base * 2**delay_attempt)
-                delay *= random.uniform(0.5, 1.0)
-                if err.retry_after is not None:
-                    delay = max(delay, err.retry_after)
-                delay_attempt += 1
-                await self._sleep(delay)
+        def count() -> None:
+            self.calls += 1
+
+        return await with_retries(lambda: self.backend.complete(prompt, output_schema()),
+                                  name=self.name, max_retries=self.max_retries,
+                                  backoff_base=self.backoff_base, backoff_max=self.backoff_max,
+                                  sleep=self._sleep, on_attempt=count)
 
     async def judge(self, item: JudgeInput) -> Judgment:
         """Judge one row: from the cache when possible, else by calling the model."""
@@ -246,6 +238,41 @@ class LLMJudge:
         return {"calls": self.calls, "cache_hits": self.cache_hits, "usage": dict(self.usage),
                 "cost_usd": None if self.price is None else round(self.spent, 6),
                 "details": details}
+
+
+T = TypeVar("T")
+
+
+async def with_retries(
+    call: Callable[[], Awaitable[T]],
+    *,
+    name: str,
+    max_retries: int,
+    backoff_base: float = 1.0,
+    backoff_max: float = 60.0,
+    sleep: Sleep | None = None,
+    on_attempt: Callable[[], None] | None = None,
+) -> T:
+    """Run ``call``, retrying ``TransientJudgeError`` with jittered exponential backoff.
+
+    The delay doubles from ``backoff_base`` up to ``backoff_max``, drawn from its upper half, and
+    is never shorter than the provider's Retry-After. Other errors pass straight through.
+    """
+    pause = sleep or asyncio.sleep
+    attempt = 0
+    while True:
+        try:
+            if on_attempt is not None:
+                on_attempt()
+            return await call()
+        except TransientJudgeError as err:
+            if attempt >= max_retries:
+                raise JudgeError(f"{name}: giving up after {attempt + 1} attempts: {err}") from err
+            delay = min(backoff_max, backoff_base * 2**attempt) * random.uniform(0.5, 1.0)
+            if err.retry_after is not None:
+                delay = max(delay, err.retry_after)
+            attempt += 1
+            await pause(delay)
 
 
 def retry_after_seconds(headers: Any) -> float | None:
