@@ -421,6 +421,12 @@ def load_predictions(path: str | Path, testset: TestSet) -> list[str | list[str]
     text) or ``suggestions`` (an already-split list). Every test row needs exactly one prediction
     and every prediction must match a row; anything else is an error.
     """
+    return read_predictions(path, testset)[0]
+
+
+def read_predictions(path: str | Path, testset: TestSet
+                     ) -> tuple[list[str | list[str]], list[dict[str, float]]]:
+    """``load_predictions`` plus each row's per-name confidence (mean token log-probability)."""
     p = Path(path)
     if not p.is_file():
         raise DataError([DataProblem(str(p), None, None, "no such file")],
@@ -432,6 +438,7 @@ def load_predictions(path: str | Path, testset: TestSet) -> list[str | list[str]
     for i, r in enumerate(testset.rows):
         by_desc.setdefault(_norm_desc(r.description), i)
     found: dict[int, str | list[str]] = {}
+    confidence: dict[int, dict[str, float]] = {}
     for n, (line, rec) in enumerate(records):
         line = line if line is not None else n
         if "output" in rec:
@@ -468,6 +475,10 @@ def load_predictions(path: str | Path, testset: TestSet) -> list[str | list[str]
             problems.append(DataProblem(str(p), line, kfield, f"second prediction for {key}"))
             continue
         found[idx] = value if value is not None else ""
+        conf = rec.get("confidence")
+        if isinstance(conf, dict):
+            confidence[idx] = {str(k): float(v) for k, v in conf.items()
+                               if isinstance(v, (int, float))}
     missing = [testset.rows[i].id for i in range(len(testset.rows)) if i not in found]
     if missing:
         shown = ", ".join(missing[:10]) + (" ..." if len(missing) > 10 else "")
@@ -476,4 +487,5 @@ def load_predictions(path: str | Path, testset: TestSet) -> list[str | list[str]
     if problems:
         raise DataError(problems, summary=f"Cannot load predictions {p}: "
                         f"{len(problems)} problem(s)")
-    return [found[i] for i in range(len(testset.rows))]
+    n = len(testset.rows)
+    return [found[i] for i in range(n)], [confidence.get(i, {}) for i in range(n)]

@@ -19,7 +19,8 @@ from .data import TestSet, load_testset
 from .errors import ConfigError, DataError, DataProblem
 from .tasks.domain_suggestion import parse_output
 
-__all__ = ["MODEL_PREFIXES", "GenerativeModel", "generate", "is_model_spec", "load_model"]
+__all__ = ["MODEL_PREFIXES", "GenerativeModel", "domain_confidence", "generate", "is_model_spec",
+           "load_model"]
 
 MODEL_PREFIXES = ("hf:", "openai:", "anthropic:")
 """Spec prefixes that name a model to run (anything else given as a string is a file)."""
@@ -80,6 +81,34 @@ class _CallableModel:
     def generate(self, descriptions: Sequence[str]) -> list[str]:
         answers = self.fn(list(descriptions)) if self.batched else [self.fn(d) for d in descriptions]
         return [a if isinstance(a, str) else json.dumps(list(a)) for a in answers]
+
+
+def domain_confidence(domains: Sequence[str], tokens: Sequence[tuple[str, float]]
+                      ) -> dict[str, float]:
+    """Mean log-probability of the tokens that spell each name in the answer.
+
+    Token texts laid end to end give character offsets; each name is found in that lowercased
+    text (after the previous name) and takes the mean over the tokens overlapping it. A name that
+    does not appear verbatim (normalised from "Roast Lab", say) gets no value.
+    """
+    spans = []
+    pos = 0
+    for tok, logp in tokens:
+        spans.append((pos, pos + len(tok), logp))
+        pos += len(tok)
+    joined = "".join(t for t, _ in tokens).lower()
+    out: dict[str, float] = {}
+    cursor = 0
+    for name in domains:
+        at = joined.find(name, cursor)
+        if at < 0:
+            continue
+        end = at + len(name)
+        logps = [lp for s, e, lp in spans if s < end and e > at]
+        if logps:
+            out[name] = sum(logps) / len(logps)
+        cursor = end
+    return out
 
 
 def _existing(path: Path, testset: TestSet) -> dict[str, dict[str, Any]]:
@@ -150,15 +179,22 @@ def generate(
         for start in range(0, len(todo), batch_size):
             batch = todo[start:start + batch_size]
             t0 = time.perf_counter()
-            answers = m.generate([r.description for r in batch])
+            scored = getattr(m, "generate_scored", None)
+            if scored is not None:
+                pairs = scored([r.description for r in batch])
+            else:
+                pairs = [(a, []) for a in m.generate([r.description for r in batch])]
             elapsed = (time.perf_counter() - t0) / max(1, len(batch))
-            for row, answer in zip(batch, answers):
+            for row, (answer, tokens) in zip(batch, pairs):
                 parsed = parse_output(answer)
-                fh.write(json.dumps({
+                record = {
                     "id": row.id, "description": row.description, "output": answer,
                     "parsed": list(parsed.domains), "refused": parsed.refused,
                     "model": params, "seconds": round(elapsed, 4),
-                }, ensure_ascii=False) + "\n")
+                }
+                if tokens:
+                    record["confidence"] = domain_confidence(parsed.domains, tokens)
+                fh.write(json.dumps(record, ensure_ascii=False) + "\n")
             fh.flush()  # each finished batch is on disk before the next one starts
             if progress:
                 progress(len(done) + start + len(batch), len(ts))

@@ -102,16 +102,31 @@ class HFModel:
 
     def generate(self, descriptions: Sequence[str]) -> list[str]:
         """Greedy answers, ``batch_size`` descriptions per forward pass."""
+        return [text for text, _ in self.generate_scored(descriptions)]
+
+    def generate_scored(self, descriptions: Sequence[str]
+                        ) -> list[tuple[str, list[tuple[str, float]]]]:
+        """Greedy answers with each generated token's text and log-probability."""
         self._load()
-        answers: list[str] = []
+        results: list[tuple[str, list[tuple[str, float]]]] = []
         for start in range(0, len(descriptions), self.batch_size):
             texts = [self.prompt(d) for d in descriptions[start:start + self.batch_size]]
             enc = self._tok(texts, return_tensors="pt", padding=True, add_special_tokens=False)
             enc = {k: v.to(self.device) for k, v in enc.items()}
             with torch.inference_mode():
                 out = self._lm.generate(**enc, do_sample=False, max_new_tokens=self.max_new_tokens,
-                                        pad_token_id=self._tok.pad_token_id)
+                                        pad_token_id=self._tok.pad_token_id,
+                                        output_scores=True, return_dict_in_generate=True)
+                scores = self._lm.compute_transition_scores(out.sequences, out.scores,
+                                                            normalize_logits=True)
             width = enc["input_ids"].shape[1]
-            answers.extend(self._tok.decode(row[width:], skip_special_tokens=True).strip()
-                           for row in out)
-        return answers
+            for row, logps in zip(out.sequences, scores):
+                new = row[width:]
+                tokens = []
+                for i, tok_id in enumerate(new.tolist()):
+                    if tok_id == self._tok.pad_token_id or tok_id in self._tok.all_special_ids:
+                        continue
+                    tokens.append((self._tok.decode([tok_id]), float(logps[i])))
+                text = self._tok.decode(new, skip_special_tokens=True)
+                results.append((text.strip(), tokens))
+        return results

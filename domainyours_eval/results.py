@@ -107,6 +107,8 @@ class DomainResult(_Model):
     score: float
     """Mean normalised rubric score, 0..1."""
     category: str
+    logprob: float | None = None
+    """The model's confidence in this name: mean log-probability of its tokens, when known."""
 
 
 class Violation(_Model):
@@ -174,6 +176,14 @@ class EdgeCases(_Model):
     false_positives: list[int] = Field(default_factory=list)
     lowest: list[int] = Field(default_factory=list)
     """The k lowest-scoring ``ok`` rows, lowest first."""
+
+
+class ConfidenceResult(_Model):
+    """Spearman correlation of per-name log-probability with the judge's score (ok rows)."""
+
+    n_names: int
+    spearman: MetricValue
+    """Resampling rows, a row's names together."""
 
 
 class JudgeInfo(_Model):
@@ -246,6 +256,8 @@ class EvalResults(_Model):
     """Per constraint: rows checked, rows satisfied, compliance rate."""
     slices: dict[str, SliceResult]
     edge_cases: EdgeCases
+    confidence: ConfidenceResult | None = None
+    """How well the model's per-name confidence predicts the judge's score, when it has one."""
     rows: list[RowResult]
 
     def save(self, out_dir: str | Path) -> Path:

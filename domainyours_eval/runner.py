@@ -19,11 +19,12 @@ from typing import Any, Literal
 
 from . import __about__
 from .config import EvalConfig
-from .data import TestSet, load_predictions, load_testset
+from .data import TestSet, load_testset, read_predictions
 from .errors import ConfigError, CostLimitError, JudgeError, JudgeFatalError
 from .judges import Judge, JudgeInput, Judgment, fingerprint_of, get_judge
 from .results import (
     BootstrapInfo,
+    ConfidenceResult,
     Confusion,
     Constraint,
     DomainResult,
@@ -42,6 +43,7 @@ from .scoring import (
     METRIC_NAMES,
     OUTCOMES,
     PROTOCOL_VERSION,
+    bootstrap_clusters,
     bootstrap_metrics,
     cohen_kappa,
     metric_functions,
@@ -81,7 +83,8 @@ def protocol_fingerprint(beta: float) -> str:
     })
 
 
-async def _model_outputs(model: ModelInput, testset: TestSet) -> tuple[list[Any], ModelInfo]:
+async def _model_outputs(model: ModelInput, testset: TestSet
+                         ) -> tuple[list[Any], ModelInfo, list[dict[str, float]]]:
     from .generation import GenerativeModel, is_model_spec, load_model
 
     if is_model_spec(model) or isinstance(model, GenerativeModel):
@@ -91,24 +94,26 @@ async def _model_outputs(model: ModelInput, testset: TestSet) -> tuple[list[Any]
         agenerate = getattr(m, "agenerate", None)
         generated: list[Any] = (await agenerate(descriptions) if agenerate is not None
                                 else m.generate(descriptions))
-        return generated, ModelInfo(name=m.name, source=str(m.describe().get("model", m.name)))
+        return (generated, ModelInfo(name=m.name, source=str(m.describe().get("model", m.name))),
+                [{} for _ in descriptions])
     if isinstance(model, (str, Path)):
         path = Path(model)
-        return load_predictions(path, testset), ModelInfo(name=path.stem, source=str(path))
+        from_file, confidence = read_predictions(path, testset)
+        return from_file, ModelInfo(name=path.stem, source=str(path)), confidence
     if callable(model):
         name = getattr(model, "__name__", type(model).__name__)
         answers: list[Any] = []
         for row in testset.rows:
             out = model(row.description)
             answers.append(out if isinstance(out, str) else list(out))
-        return answers, ModelInfo(name=name, source="callable")
+        return answers, ModelInfo(name=name, source="callable"), [{} for _ in answers]
     outputs: list[Any] = list(model)
     if len(outputs) != len(testset):
         raise ConfigError(
             f"got {len(outputs)} model outputs for {len(testset)} test rows; pass one per row, "
             "in test-set order"
         )
-    return outputs, ModelInfo(name="outputs", source="list")
+    return outputs, ModelInfo(name="outputs", source="list"), [{} for _ in outputs]
 
 
 async def _judge_rows(judge: Judge, items: list[JudgeInput], concurrency: int,
@@ -169,7 +174,7 @@ def _confusion(rows: Sequence[RowResult]) -> Confusion:
 
 
 def _row(index: int, testset: TestSet, parsed: ParsedOutput, verdict: Judgment | Exception,
-         truth_source: str, pinned: dict[str, bool]) -> RowResult:
+         truth_source: str, pinned: dict[str, bool], confidence: dict[str, float]) -> RowResult:
     trow = testset.rows[index]
     label: Truth | None = None if trow.harmful is None else ("harmful" if trow.harmful else "safe")
     err = str(verdict) if isinstance(verdict, Exception) else None
@@ -187,7 +192,8 @@ def _row(index: int, testset: TestSet, parsed: ParsedOutput, verdict: Judgment |
                                                     refused=parsed.refused)
     domains = [] if judged is None else [
         DomainResult(domain=d.domain, scores=dict(d.scores), score=d.normalised,
-                     category=d.category) for d in judged.domains
+                     category=d.category, logprob=confidence.get(d.domain))
+        for d in judged.domains
     ]
     return RowResult(
         index=index, id=trow.id, description=trow.description, tags=list(trow.tags),
@@ -205,6 +211,30 @@ def _row(index: int, testset: TestSet, parsed: ParsedOutput, verdict: Judgment |
         row_score=None if judged is None else judged.row_score,
         judge_error=err, judge_notes="" if judged is None else judged.notes,
     )
+
+
+def _confidence(rows: Sequence[RowResult], cfg: EvalConfig) -> ConfidenceResult | None:
+    """Spearman of per-name log-probability against the judge's score, over ok rows."""
+    pairs = [[(d.logprob, d.score) for d in r.domains if d.logprob is not None]
+             for r in rows if r.outcome == "ok"]
+    pairs = [p for p in pairs if p]
+    n_names = sum(len(p) for p in pairs)
+    if n_names < 3:
+        return None
+
+    def spearman(idx: Any) -> float:
+        from scipy.stats import spearmanr
+
+        flat = [x for i in idx for x in pairs[i]]
+        a, b = [x for x, _ in flat], [y for _, y in flat]
+        if len(flat) < 3 or len(set(a)) < 2 or len(set(b)) < 2:
+            return math.nan
+        return float(spearmanr(a, b).statistic)
+
+    # A Python loop per resample: cap it, the names are few.
+    res = bootstrap_clusters(len(pairs), spearman, n_resamples=min(cfg.n_resamples, 2000),
+                             seed=cfg.seed, confidence=cfg.confidence)
+    return ConfidenceResult(n_names=n_names, spearman=MetricValue.from_bootstrap(res))
 
 
 def _compliance(rows: Sequence[RowResult]) -> tuple[dict[str, dict[str, float]], float | None]:
@@ -253,7 +283,7 @@ async def aevaluate(
     ts = load_testset(testset)
     judge_obj = get_judge(judge if judge is not None else cfg.judge, cache_dir=cfg.cache_dir,
                           use_cache=cfg.use_cache)
-    outputs, info = await _model_outputs(model, ts)
+    outputs, info, confidence = await _model_outputs(model, ts)
     if model_name:
         info = ModelInfo(name=model_name, source=info.source)
 
@@ -286,7 +316,8 @@ async def aevaluate(
         pinned = cache.pinned_truth(ts.sha256, judge_obj.fingerprint)
         cache.pin_truth(ts.sha256, judge_obj.fingerprint, {
             r.id: v.appropriate for r, v in zip(ts.rows, verdicts) if isinstance(v, Judgment)})
-    rows = [_row(i, ts, parsed[i], verdicts[i], truth_source, pinned) for i in range(len(ts))]
+    rows = [_row(i, ts, parsed[i], verdicts[i], truth_source, pinned, confidence[i])
+            for i in range(len(ts))]
 
     n_errors = sum(1 for r in rows if r.judge_error is not None)
     error_rate = n_errors / len(rows)
@@ -327,6 +358,7 @@ async def aevaluate(
         lowest=[r.index for r in ok_scored[: cfg.lowest_k]],
     )
     constraints, _ = _compliance(rows)
+    calibration = _confidence(rows, cfg)
     judged_names = [d for r in rows for d in r.domains]
     return EvalResults(
         protocol=PROTOCOL_VERSION,
@@ -350,6 +382,7 @@ async def aevaluate(
         constraints=constraints,
         slices=slices,
         edge_cases=edge,
+        confidence=calibration,
         rows=rows,
     )
 

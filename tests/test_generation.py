@@ -122,3 +122,32 @@ def test_generate_and_evaluate_cli(tiny, tmp_path, testset_path):
                           capture_output=True, text=True, timeout=300)
     assert proc.returncode == 2 and "cannot load" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_confidence_is_saved_per_name_and_related_to_judge_scores(tiny, tmp_path):
+    from domainyours_eval.generation import domain_confidence
+
+    tokens = [('["', -0.1), ("bean", -0.2), ("burst", -0.4), ('", "', -0.1), ("roast", -1.0),
+              ("lab", -2.0), ('"]', -0.1)]
+    conf = domain_confidence(("beanburst", "roastlab", "missing"), tokens)
+    assert conf == pytest.approx({"beanburst": -0.3, "roastlab": -1.5})
+
+    out = tmp_path / "preds.jsonl"
+    generate(f"hf:{tiny}", ROWS, out, max_new_tokens=8)
+    records = [json.loads(line) for line in out.read_text().splitlines()]
+    model = load_model(f"hf:{tiny}", max_new_tokens=8)
+    scored = model.generate_scored([r["description"] for r in ROWS])
+    assert [t for t, _ in scored] == [r["output"] for r in records]
+    assert all(lp <= 0 for _, toks in scored for _, lp in toks)
+
+    # Predictions with confidence flow into results and the calibration figure.
+    lines = []
+    for i, r in enumerate(ROWS):
+        names = r["suggestions"] or ["alphaname"]
+        lines.append(json.dumps({"id": r["id"], "suggestions": names,
+                                 "confidence": {n: -0.1 * (i + j) for j, n in enumerate(names)}}))
+    (tmp_path / "conf.jsonl").write_text("\n".join(lines))
+    res = evaluate(tmp_path / "conf.jsonl", ROWS, n_resamples=200)
+    assert res.rows[0].domains[0].logprob == pytest.approx(0.0)
+    assert res.confidence is not None and res.confidence.n_names == 20
+    assert -1 <= res.confidence.spearman.value <= 1

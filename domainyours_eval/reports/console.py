@@ -113,6 +113,10 @@ def results_renderable(res: EvalResults) -> RenderableType:
     if res.judge.n_errors:
         parts.append(Text(f"Judge errors: {res.judge.n_errors} rows left out of the aggregates",
                           style="bold red"))
+    if res.confidence is not None:
+        parts.append(Text(f"Confidence calibration: Spearman of name log-probability with judge "
+                          f"score {_metric_cell(res.confidence.spearman)} over "
+                          f"{res.confidence.n_names} names"))
     if res.judge.kappa_vs_dataset is not None or res.judge.agreement_vs_dataset is not None:
         parts.append(Text(
             f"Judge vs dataset labels: agreement {_fmt(res.judge.agreement_vs_dataset)}, "

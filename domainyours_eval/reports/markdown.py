@@ -77,8 +77,9 @@ def render_markdown(r: ComparisonReport) -> str:
             lines += [f"_{section.left_out} more rows left out._", ""]
     lines += ["## Judge", ""]
     lines += _table(["checkpoint", "judge", "fingerprint", "calls/cached", "cost", "judge errors",
-                     "kappa vs labels"],
+                     "kappa vs labels", "confidence Spearman"],
                     [[j.checkpoint, j.spec, j.fingerprint[:16], f"{j.calls}/{j.cache_hits}",
-                      money(j.cost_usd), j.judge_errors, fmt(j.kappa_vs_dataset)]
+                      money(j.cost_usd), j.judge_errors, fmt(j.kappa_vs_dataset),
+                      fmt_ci(j.confidence_spearman) if j.confidence_spearman else "-"]
                      for j in r.judges])
     return "\n".join(lines)

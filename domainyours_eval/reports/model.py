@@ -139,6 +139,8 @@ class JudgeFacts(_Model):
     kappa_vs_dataset: float | None
     agreement_vs_dataset: float | None
     structured_output: str | None
+    confidence_spearman: Interval | None = None
+    """Spearman of the model's per-name log-probability with the judge's score, when known."""
 
 
 class ComparisonReport(_Model):
@@ -284,6 +286,7 @@ def build_report(cmp: Comparison, results: list[EvalResults], *, max_rows: int =
         judge_errors=r.judge.n_errors, kappa_vs_dataset=r.judge.kappa_vs_dataset,
         agreement_vs_dataset=r.judge.agreement_vs_dataset,
         structured_output=r.judge.details.get("structured_output"),
+        confidence_spearman=None if r.confidence is None else _interval(r.confidence.spearman),
     ) for r in results]
 
     return ComparisonReport(
