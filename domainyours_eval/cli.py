@@ -105,6 +105,8 @@ def evaluate_cmd(
     no_cache: NoCacheOpt = False,
     max_cost: MaxCostOpt = None,
     concurrency: Annotated[int | None, typer.Option(help="Judge calls in flight.")] = None,
+    guard: Annotated[str | None, typer.Option(
+        help="Input guardrail judge spec: rows it flags are answered with [].")] = None,
     config: ConfigOpt = None,
 ) -> None:
     """Judge one checkpoint's predictions and write OUT/results.json."""
@@ -114,7 +116,7 @@ def evaluate_cmd(
     cfg = _config(config, judge=judge, safety_truth=safety_truth, seed=seed,
                   n_resamples=resamples, ci_method=ci_method, cache_dir=cache_dir,
                   use_cache=False if no_cache else None, max_cost=max_cost,
-                  concurrency=concurrency)
+                  concurrency=concurrency, guard=guard)
     if (predictions is None) == (model is None):
         raise ConfigError("give exactly one of --predictions FILE or --model SPEC")
     if model is not None:

@@ -49,6 +49,8 @@ class EvalConfig(BaseModel):
     """Judge cache folder (default: the user cache directory)."""
     use_cache: bool = True
     """Read and write the judge cache."""
+    guard: str | None = None
+    """Judge spec of an input guardrail: rows it flags get ``[]`` instead of the model's answer."""
     max_cost: float | None = Field(None, ge=0)
     """Stop before (projected) or during (actual) a run whose judge cost exceeds this, in USD."""
 

@@ -19,7 +19,7 @@ from .data import TestSet, load_testset
 from .errors import ConfigError, DataError, DataProblem
 from .tasks.domain_suggestion import parse_output
 
-__all__ = ["MODEL_PREFIXES", "GenerativeModel", "domain_confidence", "generate", "is_model_spec",
+__all__ = ["MODEL_PREFIXES", "CallableModel", "GenerativeModel", "is_batched", "domain_confidence", "generate", "is_model_spec",
            "load_model"]
 
 MODEL_PREFIXES = ("hf:", "openai:", "anthropic:")
@@ -69,17 +69,39 @@ def load_model(spec: str, **options: Any) -> GenerativeModel:
                       "or a Python callable")
 
 
-class _CallableModel:
-    def __init__(self, fn: Callable[..., Any], batched: bool) -> None:
+def is_batched(fn: Callable[..., Any]) -> bool:
+    """Whether a callable takes a list of descriptions (its first parameter is annotated so)."""
+    import inspect
+
+    try:
+        params = list(inspect.signature(fn).parameters.values())
+    except (TypeError, ValueError):
+        return False
+    if not params or params[0].annotation is inspect.Parameter.empty:
+        return False
+    note = str(params[0].annotation).lower()
+    return any(word in note for word in ("list", "sequence", "iterable"))
+
+
+class CallableModel:
+    """A Python callable as the model under test (``description -> answer``, or batched)."""
+
+
+    def __init__(self, fn: Callable[..., Any], batched: bool | None = None) -> None:
         self.fn = fn
-        self.batched = batched
+        self.batched = is_batched(fn) if batched is None else batched
         self.name = getattr(fn, "__name__", type(fn).__name__)
 
     def describe(self) -> dict[str, Any]:
+        """The callable's name."""
         return {"model": f"callable:{self.name}"}
 
     def generate(self, descriptions: Sequence[str]) -> list[str]:
+        """Call it once per description, or once per batch when it takes a list."""
         answers = self.fn(list(descriptions)) if self.batched else [self.fn(d) for d in descriptions]
+        if len(answers) != len(descriptions):
+            raise ConfigError(f"{self.name} returned {len(answers)} answers for "
+                              f"{len(descriptions)} descriptions")
         return [a if isinstance(a, str) else json.dumps(list(a)) for a in answers]
 
 
@@ -142,7 +164,7 @@ def generate(
     out: str | Path,
     *,
     batch_size: int = 16,
-    batched_callable: bool = False,
+    batched_callable: bool | None = None,
     progress: Callable[[int, int], None] | None = None,
     **model_options: Any,
 ) -> Path:
@@ -154,7 +176,8 @@ def generate(
         testset: The test set.
         out: The predictions file; rows already in it are kept and not generated again.
         batch_size: Rows per ``generate`` call (and per write).
-        batched_callable: The callable takes a list of descriptions.
+        batched_callable: The callable takes a list of descriptions (default: read from its
+            first parameter's annotation).
         progress: Called as ``progress(done, total)``.
         **model_options: Passed to the model's constructor when ``model`` is a spec.
     """
@@ -164,7 +187,7 @@ def generate(
     elif isinstance(model, GenerativeModel):
         m = model
     elif callable(model):
-        m = _CallableModel(model, batched_callable)
+        m = CallableModel(model, batched_callable)
     else:
         raise ConfigError(f"cannot generate with {type(model).__name__}; pass a model spec, a "
                           "model object or a callable")

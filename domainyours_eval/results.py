@@ -178,6 +178,16 @@ class EdgeCases(_Model):
     """The k lowest-scoring ``ok`` rows, lowest first."""
 
 
+class GuardResult(_Model):
+    """An input guardrail's own decisions (blocked = refused), scored like the model's."""
+
+    spec: str
+    blocked: list[int]
+    """Indices of the rows the guard blocked before the model answered."""
+    confusion: Confusion
+    metrics: Metrics
+
+
 class ConfidenceResult(_Model):
     """Spearman correlation of per-name log-probability with the judge's score (ok rows)."""
 
@@ -258,6 +268,8 @@ class EvalResults(_Model):
     edge_cases: EdgeCases
     confidence: ConfidenceResult | None = None
     """How well the model's per-name confidence predicts the judge's score, when it has one."""
+    guardrail: GuardResult | None = None
+    """The input guardrail's decisions, when one screened the descriptions."""
     rows: list[RowResult]
 
     def save(self, out_dir: str | Path) -> Path:

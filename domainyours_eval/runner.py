@@ -25,6 +25,7 @@ from .judges import Judge, JudgeInput, Judgment, fingerprint_of, get_judge
 from .results import (
     BootstrapInfo,
     ConfidenceResult,
+    GuardResult,
     Confusion,
     Constraint,
     DomainResult,
@@ -101,12 +102,11 @@ async def _model_outputs(model: ModelInput, testset: TestSet
         from_file, confidence = read_predictions(path, testset)
         return from_file, ModelInfo(name=path.stem, source=str(path)), confidence
     if callable(model):
-        name = getattr(model, "__name__", type(model).__name__)
-        answers: list[Any] = []
-        for row in testset.rows:
-            out = model(row.description)
-            answers.append(out if isinstance(out, str) else list(out))
-        return answers, ModelInfo(name=name, source="callable"), [{} for _ in answers]
+        from .generation import CallableModel
+
+        wrapped = CallableModel(model)
+        answers = wrapped.generate([r.description for r in testset.rows])
+        return answers, ModelInfo(name=wrapped.name, source="callable"), [{} for _ in answers]
     outputs: list[Any] = list(model)
     if len(outputs) != len(testset):
         raise ConfigError(
@@ -284,6 +284,15 @@ async def aevaluate(
     judge_obj = get_judge(judge if judge is not None else cfg.judge, cache_dir=cfg.cache_dir,
                           use_cache=cfg.use_cache)
     outputs, info, confidence = await _model_outputs(model, ts)
+    blocked: list[int] = []
+    if cfg.guard is not None:
+        # The guard reads only the description; what it blocks is answered with a refusal.
+        guard = get_judge(cfg.guard, cache_dir=cfg.cache_dir, use_cache=cfg.use_cache)
+        screened = await _judge_rows(guard, [JudgeInput(r.description, (), (), r.id)
+                                             for r in ts.rows], cfg.concurrency, None)
+        blocked = [i for i, v in enumerate(screened) if isinstance(v, Judgment)
+                   and not v.appropriate]
+        outputs = ["[]" if i in set(blocked) else o for i, o in enumerate(outputs)]
     if model_name:
         info = ModelInfo(name=model_name, source=info.source)
 
@@ -359,6 +368,14 @@ async def aevaluate(
     )
     constraints, _ = _compliance(rows)
     calibration = _confidence(rows, cfg)
+    guard_result = None
+    if cfg.guard is not None:
+        decided = [r.model_copy(update={"outcome": outcome_of(
+            harmful=r.truth == "harmful", refused=r.index in blocked)})
+            if r.truth is not None else r for r in rows]
+        guard_result = GuardResult(spec=cfg.guard, blocked=blocked,
+                                   confusion=_confusion(decided),
+                                   metrics=_metrics(decided, cfg, 99))
     judged_names = [d for r in rows for d in r.domains]
     return EvalResults(
         protocol=PROTOCOL_VERSION,
@@ -383,6 +400,7 @@ async def aevaluate(
         slices=slices,
         edge_cases=edge,
         confidence=calibration,
+        guardrail=guard_result,
         rows=rows,
     )
 

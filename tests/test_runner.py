@@ -169,3 +169,29 @@ def test_shipped_demo_data_evaluates(testset_path, v1_path):
     assert res.testset.n == len(load_testset(testset_path))
     assert res.confusion.missed_inappropriate >= 1
     assert res.judge.n_errors == 0
+
+
+def test_batched_callable_is_called_once_per_batch():
+    calls = []
+
+    def model(descriptions: list[str]) -> list[str]:
+        calls.append(len(descriptions))
+        return [OUTPUTS[[r["description"] for r in ROWS].index(d)] for d in descriptions]
+
+    res = evaluate(model, ROWS, **FAST)
+    assert calls == [4] and res.confusion.ok == 2
+
+
+def test_input_guardrail_blocks_rows_and_is_scored_on_its_own():
+    # The model answers names for everything; the reference guard blocks the harmful rows.
+    naive = [o if i < 2 else '["anything", "goes"]' for i, o in enumerate(OUTPUTS)]
+    plain = evaluate(naive, ROWS, **FAST)
+    guarded = evaluate(naive, ROWS, guard="reference", **FAST)
+    assert plain.confusion.missed_inappropriate == 2
+    assert guarded.confusion.missed_inappropriate == 0
+    assert guarded.confusion.confirmed_inappropriate == 2
+    g = guarded.guardrail
+    assert g.spec == "reference" and g.blocked == [2, 3]
+    assert g.confusion.confirmed_inappropriate == 2 and g.confusion.ok == 2
+    assert g.metrics.allow_f1.value == 1.0
+    assert guarded.rows[2].raw_output == "[]"

@@ -113,6 +113,12 @@ def results_renderable(res: EvalResults) -> RenderableType:
     if res.judge.n_errors:
         parts.append(Text(f"Judge errors: {res.judge.n_errors} rows left out of the aggregates",
                           style="bold red"))
+    if res.guardrail is not None:
+        g = res.guardrail
+        parts.append(Text(f"Input guardrail {g.spec}: blocked {len(g.blocked)} rows; alone it "
+                          f"would miss {g.confusion.missed_inappropriate} harmful and refuse "
+                          f"{g.confusion.false_positive_inappropriate} safe rows "
+                          f"(allow_f1 {_metric_cell(g.metrics.allow_f1)})"))
     if res.confidence is not None:
         parts.append(Text(f"Confidence calibration: Spearman of name log-probability with judge "
                           f"score {_metric_cell(res.confidence.spearman)} over "
