@@ -19,8 +19,8 @@ from .data import TestSet, load_testset
 from .errors import ConfigError, DataError, DataProblem
 from .tasks.domain_suggestion import parse_output
 
-__all__ = ["MODEL_PREFIXES", "CallableModel", "GenerativeModel", "is_batched", "domain_confidence", "generate", "is_model_spec",
-           "load_model"]
+__all__ = ["MODEL_PREFIXES", "CallableModel", "GenerativeModel", "domain_confidence", "generate",
+           "is_batched", "is_model_spec", "load_model"]
 
 MODEL_PREFIXES = ("hf:", "openai:", "anthropic:")
 """Spec prefixes that name a model to run (anything else given as a string is a file)."""

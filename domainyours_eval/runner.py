@@ -25,12 +25,12 @@ from .judges import Judge, JudgeInput, Judgment, fingerprint_of, get_judge
 from .results import (
     BootstrapInfo,
     ConfidenceResult,
-    GuardResult,
     Confusion,
     Constraint,
     DomainResult,
     EdgeCases,
     EvalResults,
+    GuardResult,
     JudgeInfo,
     Metrics,
     MetricValue,
