@@ -16,7 +16,7 @@ from typing import Any
 import anthropic
 
 from ..errors import JudgeAuthError
-from .llm import Completion, LLMJudge, map_sdk_error
+from .llm import Completion, LLMJudge, OwnedClient, map_sdk_error
 from .prompt import RenderedPrompt
 
 __all__ = ["TOOL_NAME", "AnthropicBackend", "make_judge"]
@@ -24,7 +24,7 @@ __all__ = ["TOOL_NAME", "AnthropicBackend", "make_judge"]
 TOOL_NAME = "record_verdict"
 
 
-class AnthropicBackend:
+class AnthropicBackend(OwnedClient):
     """Messages API with a forced verdict tool and a cached system block."""
 
     backend = "anthropic"
@@ -42,19 +42,9 @@ class AnthropicBackend:
         self.temperature = temperature
         self.max_tokens = max_tokens
 
-    @property
-    def client(self) -> anthropic.AsyncAnthropic:
-        """The SDK client; ours is made on first use and closed by ``aclose`` after each run."""
-        if self._client is None:
-            self._client = anthropic.AsyncAnthropic(api_key=os.environ.get(self.env_var),
-                                                    max_retries=0, timeout=self._timeout)
-        return self._client
-
-    async def aclose(self) -> None:
-        """Close the client we made (its connections belong to the run's event loop)."""
-        if self._owns_client and self._client is not None:
-            await self._client.close()
-            self._client = None
+    def _make_client(self) -> anthropic.AsyncAnthropic:
+        return anthropic.AsyncAnthropic(api_key=os.environ.get(self.env_var), max_retries=0,
+                                        timeout=self._timeout)
 
     def describe(self) -> dict[str, Any]:
         """Model, server, sampling and how structure is enforced."""

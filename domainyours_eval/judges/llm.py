@@ -97,6 +97,33 @@ class Backend(Protocol):
 Sleep = Callable[[float], Awaitable[None]]
 
 
+class OwnedClient:
+    """An SDK client that is either injected (the caller's) or made on first use (ours).
+
+    Ours is closed by ``aclose`` at the end of each run: its connections belong to that run's
+    event loop, and a judge object may serve several runs.
+    """
+
+    _client: Any = None
+    _owns_client: bool = True
+
+    def _make_client(self) -> Any:
+        raise NotImplementedError
+
+    @property
+    def client(self) -> Any:
+        """The SDK client."""
+        if self._client is None:
+            self._client = self._make_client()
+        return self._client
+
+    async def aclose(self) -> None:
+        """Close the client we made."""
+        if self._owns_client and self._client is not None:
+            await self._client.close()
+            self._client = None
+
+
 class LLMJudge:
     """A judge backed by a language model, under the fixed prompt and protocol."""
 

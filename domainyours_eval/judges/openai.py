@@ -18,7 +18,7 @@ import openai
 from openai.types.chat import ChatCompletion
 
 from ..errors import JudgeAuthError
-from .llm import Completion, LLMJudge, map_sdk_error
+from .llm import Completion, LLMJudge, OwnedClient, map_sdk_error
 from .prompt import RenderedPrompt
 
 __all__ = ["MODES", "OpenAIBackend", "make_judge"]
@@ -27,7 +27,7 @@ MODES = ("json_schema", "json_object_schema", "prompt_only")
 _REJECTION_HINTS = ("response_format", "json_schema", "input should be", "schema", "json_object")
 
 
-class OpenAIBackend:
+class OpenAIBackend(OwnedClient):
     """Chat Completions with structured output and automatic mode fallback."""
 
     backend = "openai"
@@ -54,19 +54,9 @@ class OpenAIBackend:
         self.mode = mode
         self._lock = asyncio.Lock()
 
-    @property
-    def client(self) -> openai.AsyncOpenAI:
-        """The SDK client; ours is made on first use and closed by ``aclose`` after each run."""
-        if self._client is None:
-            self._client = openai.AsyncOpenAI(api_key=self._key, base_url=self.base_url,
-                                              max_retries=0, timeout=self._timeout)
-        return self._client
-
-    async def aclose(self) -> None:
-        """Close the client we made (its connections belong to the run's event loop)."""
-        if self._owns_client and self._client is not None:
-            await self._client.close()
-            self._client = None
+    def _make_client(self) -> openai.AsyncOpenAI:
+        return openai.AsyncOpenAI(api_key=self._key, base_url=self.base_url, max_retries=0,
+                                  timeout=self._timeout)
 
     def describe(self) -> dict[str, Any]:
         """Model, server, sampling and structured-output mode."""
