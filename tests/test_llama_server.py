@@ -15,8 +15,11 @@ import urllib.request
 
 import pytest
 
-pytest.importorskip("llama_cpp", reason="llama-cpp-python[server] is not installed "
-                                        "(.ci/run installs it)")
+# Looked up, not imported: the server runs in its own process, and importing llama_cpp here
+# would leave its /dev/null handles open in ours.
+if importlib.util.find_spec("llama_cpp") is None:
+    pytest.skip("llama-cpp-python[server] is not installed (.ci/run installs it)",
+                allow_module_level=True)
 
 from domainyours_eval import evaluate, get_judge  # noqa: E402
 from domainyours_eval.generation import generate  # noqa: E402
