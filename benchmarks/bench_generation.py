@@ -34,10 +34,10 @@ def main() -> None:
     for batch in (1, 16):
         model.batch_size = batch
         t0 = time.perf_counter()
-        scored = model.generate_scored(descriptions)
+        texts = model.generate(descriptions)
         elapsed = time.perf_counter() - t0
-        tokens = sum(len(toks) for _, toks in scored)
-        results[batch] = ([t for t, _ in scored], tokens / elapsed)
+        tokens = sum(len(model._tok(t, add_special_tokens=False)["input_ids"]) for t in texts)
+        results[batch] = (texts, tokens / elapsed)
         print(f"batch {batch:2d}: {tokens} tokens in {elapsed:.1f} s = {tokens / elapsed:.1f} "
               "tokens/s")
     same = results[1][0] == results[16][0]

@@ -102,11 +102,15 @@ class HFModel:
 
     def generate(self, descriptions: Sequence[str]) -> list[str]:
         """Greedy answers, ``batch_size`` descriptions per forward pass."""
-        return [text for text, _ in self.generate_scored(descriptions)]
+        return [text for text, _ in self.generate_scored(descriptions, scores=False)]
 
-    def generate_scored(self, descriptions: Sequence[str]
+    def generate_scored(self, descriptions: Sequence[str], *, scores: bool = True
                         ) -> list[tuple[str, list[tuple[str, float]]]]:
-        """Greedy answers with each generated token's text and log-probability."""
+        """Greedy answers with each generated token's text and log-probability.
+
+        With ``scores=False`` the token list is empty: no per-step logits are kept, which saves
+        memory (steps x batch x vocabulary floats) when confidence is not wanted.
+        """
         self._load()
         results: list[tuple[str, list[tuple[str, float]]]] = []
         for start in range(0, len(descriptions), self.batch_size):
@@ -116,14 +120,15 @@ class HFModel:
             with torch.inference_mode():
                 out = self._lm.generate(**enc, do_sample=False, max_new_tokens=self.max_new_tokens,
                                         pad_token_id=self._tok.pad_token_id,
-                                        output_scores=True, return_dict_in_generate=True)
-                scores = self._lm.compute_transition_scores(out.sequences, out.scores,
-                                                            normalize_logits=True)
+                                        output_scores=scores, return_dict_in_generate=True)
+                logprobs = (self._lm.compute_transition_scores(out.sequences, out.scores,
+                                                               normalize_logits=True)
+                            if scores else [None] * len(out.sequences))
             width = enc["input_ids"].shape[1]
-            for row, logps in zip(out.sequences, scores):
+            for row, logps in zip(out.sequences, logprobs):
                 new = row[width:]
-                tokens = []
-                for i, tok_id in enumerate(new.tolist()):
+                tokens: list[tuple[str, float]] = []
+                for i, tok_id in enumerate(new.tolist() if logps is not None else []):
                     if tok_id == self._tok.pad_token_id or tok_id in self._tok.all_special_ids:
                         continue
                     tokens.append((self._tok.decode([tok_id]), float(logps[i])))
