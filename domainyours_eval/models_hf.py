@@ -19,10 +19,11 @@ from transformers import AutoModelForCausalLM, AutoTokenizer
 from .errors import ConfigError
 from .tasks.domain_suggestion import format_prompt
 
-__all__ = ["HFModel"]
+__all__ = ["HFModel", "load_causal_lm", "pick_device"]
 
 
-def _device(name: str | None) -> str:
+def pick_device(name: str | None) -> str:
+    """``name`` when given, else CUDA, then MPS, then CPU."""
     if name:
         return name
     if torch.cuda.is_available():
@@ -30,6 +31,33 @@ def _device(name: str | None) -> str:
     if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
         return "mps"
     return "cpu"
+
+
+def load_causal_lm(model: str, *, device: str, dtype: str | None, label: str
+                   ) -> tuple[Any, Any]:
+    """Load a tokenizer (left padding) and causal LM from a folder, a cached id or a ``.gguf``.
+
+    Raises:
+        ConfigError: Named with ``label`` (the spec the user wrote) and the fix.
+    """
+    source, kwargs = model, {}
+    path = Path(model)
+    if path.suffix == ".gguf":
+        if not path.is_file():
+            raise ConfigError(f"{label}: no such GGUF file")
+        source, kwargs = str(path.parent), {"gguf_file": path.name}
+    try:
+        tok = AutoTokenizer.from_pretrained(source, **kwargs)
+        lm: Any = AutoModelForCausalLM.from_pretrained(
+            source, **kwargs, **({"dtype": getattr(torch, dtype)} if dtype else {}))
+    except (OSError, ValueError) as err:
+        raise ConfigError(
+            f"{label}: cannot load the model ({err}). Give a local model folder, a model id "
+            "already in the Hugging Face cache, or a .gguf file") from err
+    tok.padding_side = "left"
+    if tok.pad_token is None:
+        tok.pad_token = tok.eos_token
+    return tok, lm.to(device).eval()
 
 
 class HFModel:
@@ -48,7 +76,7 @@ class HFModel:
                 raise ConfigError(f"{model}: adapter_config.json names no base model "
                                   "(base_model_name_or_path); pass HFModel(base, adapter=...)")
             self.base, self.adapter = str(base), model
-        self.device = _device(device)
+        self.device = pick_device(device)
         self.dtype = dtype
         self.max_new_tokens = max_new_tokens
         self.batch_size = batch_size
@@ -64,20 +92,8 @@ class HFModel:
     def _load(self) -> None:
         if self._lm is not None:
             return
-        source, kwargs = self.base, {}
-        path = Path(self.base)
-        if path.suffix == ".gguf":
-            if not path.is_file():
-                raise ConfigError(f"hf:{self.base}: no such GGUF file")
-            source, kwargs = str(path.parent), {"gguf_file": path.name}
-        try:
-            tok = AutoTokenizer.from_pretrained(source, **kwargs)
-            lm: Any = AutoModelForCausalLM.from_pretrained(
-                source, **kwargs, **({"dtype": getattr(torch, self.dtype)} if self.dtype else {}))
-        except (OSError, ValueError) as err:
-            raise ConfigError(
-                f"hf:{self.base}: cannot load the model ({err}). Give a local model folder, a "
-                "model id already in the Hugging Face cache, or a .gguf file") from err
+        tok, lm = load_causal_lm(self.base, device="cpu", dtype=self.dtype,
+                                 label=f"hf:{self.base}")
         if self.adapter:
             from peft import PeftModel
 
@@ -85,9 +101,6 @@ class HFModel:
                 lm = PeftModel.from_pretrained(lm, self.adapter)
             except (OSError, ValueError) as err:
                 raise ConfigError(f"cannot load the adapter {self.adapter!r}: {err}") from err
-        tok.padding_side = "left"
-        if tok.pad_token is None:
-            tok.pad_token = tok.eos_token
         self._tok, self._lm = tok, lm.to(self.device).eval()
 
     def prompt(self, description: str) -> str:

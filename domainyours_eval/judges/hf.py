@@ -15,23 +15,12 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from transformers import AutoModelForCausalLM, AutoTokenizer
 
-from ..errors import ConfigError
+from ..models_hf import load_causal_lm, pick_device
 from .llm import Completion, LLMJudge
 from .prompt import RenderedPrompt
 
 __all__ = ["HFBackend", "make_judge"]
-
-
-def _device(name: str | None) -> str:
-    if name:
-        return name
-    if torch.cuda.is_available():
-        return "cuda"
-    if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
-        return "mps"
-    return "cpu"
 
 
 class HFBackend:
@@ -43,7 +32,7 @@ class HFBackend:
     def __init__(self, model: str, *, device: str | None = None, dtype: str | None = None,
                  max_new_tokens: int = 600, batch_size: int = 8) -> None:
         self.model = model
-        self.device = _device(device)
+        self.device = pick_device(device)
         self.dtype = dtype
         self.max_new_tokens = max_new_tokens
         self.batch_size = batch_size
@@ -60,27 +49,8 @@ class HFBackend:
     def _load(self) -> None:
         if self._lm is not None:
             return
-        path = Path(self.model)
-        kwargs: dict[str, Any] = {}
-        source = self.model
-        if path.suffix == ".gguf":
-            if not path.is_file():
-                raise ConfigError(f"hf judge: no such GGUF file {self.model!r}")
-            source, kwargs["gguf_file"] = str(path.parent), path.name
-        if self.dtype:
-            kwargs["dtype"] = getattr(torch, self.dtype)
-        try:
-            tok = AutoTokenizer.from_pretrained(source, **{k: v for k, v in kwargs.items()
-                                                           if k == "gguf_file"})
-            lm: Any = AutoModelForCausalLM.from_pretrained(source, **kwargs)
-        except (OSError, ValueError) as err:
-            raise ConfigError(
-                f"hf judge: cannot load {self.model!r} ({err}). Give a local model folder, a "
-                "model id already in the Hugging Face cache, or a .gguf file") from err
-        tok.padding_side = "left"
-        if tok.pad_token is None:
-            tok.pad_token = tok.eos_token
-        self._tok, self._lm = tok, lm.to(self.device).eval()
+        self._tok, self._lm = load_causal_lm(self.model, device=self.device, dtype=self.dtype,
+                                             label=f"hf judge {self.model!r}")
 
     def _text(self, prompt: RenderedPrompt) -> str:
         messages = [{"role": "system", "content": prompt.system},
