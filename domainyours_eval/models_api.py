@@ -29,7 +29,7 @@ class APIModel:
                  temperature: float = 0.0, max_tokens: int = 160, concurrency: int = 16,
                  max_retries: int = 3, backoff_base: float = 1.0,
                  cache_dir: str | Path | None = None, use_cache: bool = True,
-                 sleep: Any = None) -> None:
+                 logprobs: bool = False, sleep: Any = None) -> None:
         provider, _, model = spec.partition(":")
         if provider not in ("openai", "anthropic") or not model:
             raise ConfigError(f"Unknown API model spec {spec!r}; use openai:<model> or "
@@ -49,12 +49,13 @@ class APIModel:
         self.concurrency, self.max_retries, self.backoff_base = concurrency, max_retries, backoff_base
         self.cache = JudgeCache(cache_dir) if use_cache else None
         self._sleep = sleep
+        self.logprobs = logprobs and provider == "openai"
         self.calls = 0
 
     def describe(self) -> dict[str, Any]:
         """Spec and generation parameters, stored with every prediction."""
         return {"model": self.name, "base_url": self.base_url, "temperature": self.temperature,
-                "max_tokens": self.max_tokens, "decoding": "greedy"}
+                "max_tokens": self.max_tokens, "decoding": "greedy", "logprobs": self.logprobs}
 
     def _sdk(self) -> Any:
         from ._deps import require
@@ -75,39 +76,48 @@ class APIModel:
                                    base_url=self.base_url, max_retries=0)
         return sdk.AsyncAnthropic(api_key=os.environ.get(self.env_var), max_retries=0)
 
-    async def _call(self, client: Any, prompt: str) -> str:
+    async def _call(self, client: Any, prompt: str) -> tuple[str, list[tuple[str, float]]]:
         sdk = self._sdk()
         try:
             if self.provider == "openai":
+                extra = {"logprobs": True} if self.logprobs else {}
                 resp = await client.chat.completions.create(
                     model=self.model, messages=[{"role": "user", "content": prompt}],
-                    temperature=self.temperature, max_tokens=self.max_tokens)
-                message = resp.choices[0].message if resp.choices else None
-                return (message.content or message.refusal or "") if message else ""
+                    temperature=self.temperature, max_tokens=self.max_tokens, **extra)
+                choice = resp.choices[0] if resp.choices else None
+                message = choice.message if choice else None
+                text = (message.content or message.refusal or "") if message else ""
+                tokens: list[tuple[str, float]] = []
+                # Servers that ignore the request for log-probabilities return none: no confidence.
+                if choice is not None and choice.logprobs is not None and choice.logprobs.content:
+                    tokens = [(t.token, float(t.logprob)) for t in choice.logprobs.content]
+                return text, tokens
             resp = await client.messages.create(
                 model=self.model, max_tokens=self.max_tokens,
                 messages=[{"role": "user", "content": prompt}],
                 extra_body={"temperature": self.temperature})
-            return "".join(b.text for b in resp.content if b.type == "text")
+            return "".join(b.text for b in resp.content if b.type == "text"), []
         except sdk.APIError as err:
             raise map_sdk_error(err, sdk, name=self.name, env_var=self.env_var) from err
 
-    async def _one(self, client: Any, sem: asyncio.Semaphore, description: str) -> str:
+    async def _one(self, client: Any, sem: asyncio.Semaphore, description: str
+                   ) -> tuple[str, list[tuple[str, float]]]:
         prompt = format_prompt(description)
         request = {"kind": "generation", "provider": self.provider, "model": self.model,
                    "base_url": str(client.base_url), "prompt": prompt,
-                   "temperature": self.temperature, "max_tokens": self.max_tokens}
+                   "temperature": self.temperature, "max_tokens": self.max_tokens,
+                   "logprobs": self.logprobs}
         key = request_key(request)
         if self.cache is not None:
             hit = self.cache.get(key)
             if hit is not None:
-                return str(hit["text"])
+                return str(hit["text"]), [(str(t), float(lp)) for t, lp in hit.get("tokens", [])]
         async with sem:
             def count() -> None:
                 self.calls += 1
 
             try:
-                text = await with_retries(lambda: self._call(client, prompt), name=self.name,
+                text, tokens = await with_retries(lambda: self._call(client, prompt), name=self.name,
                                           max_retries=self.max_retries,
                                           backoff_base=self.backoff_base, sleep=self._sleep,
                                           on_attempt=count)
@@ -116,11 +126,12 @@ class APIModel:
                 raise GenerationError(f"{self.name}{where}: {err}. Is the server running and "
                                       "the model name right?") from err
         if self.cache is not None:
-            self.cache.put(key, request, {"text": text})
-        return text
+            self.cache.put(key, request, {"text": text, "tokens": tokens})
+        return text, tokens
 
-    async def agenerate(self, descriptions: Sequence[str]) -> list[str]:
-        """One answer per description, ``concurrency`` calls at a time."""
+    async def agenerate_scored(self, descriptions: Sequence[str]
+                               ) -> list[tuple[str, list[tuple[str, float]]]]:
+        """Answers with their token log-probabilities (empty unless ``logprobs`` and served)."""
         client = self._client or self._make_client()
         sem = asyncio.Semaphore(self.concurrency)
         try:
@@ -129,6 +140,15 @@ class APIModel:
             if self._owns_client:
                 await client.close()
 
+    async def agenerate(self, descriptions: Sequence[str]) -> list[str]:
+        """One answer per description, ``concurrency`` calls at a time."""
+        return [text for text, _ in await self.agenerate_scored(descriptions)]
+
     def generate(self, descriptions: Sequence[str]) -> list[str]:
         """Synchronous ``agenerate`` (from code with no running event loop)."""
         return asyncio.run(self.agenerate(descriptions))
+
+    def generate_scored(self, descriptions: Sequence[str]
+                        ) -> list[tuple[str, list[tuple[str, float]]]]:
+        """Synchronous ``agenerate_scored``."""
+        return asyncio.run(self.agenerate_scored(descriptions))

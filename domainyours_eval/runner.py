@@ -86,17 +86,23 @@ def protocol_fingerprint(beta: float) -> str:
 
 async def _model_outputs(model: ModelInput, testset: TestSet
                          ) -> tuple[list[Any], ModelInfo, list[dict[str, float]]]:
-    from .generation import GenerativeModel, is_model_spec, load_model
+    from .generation import GenerativeModel, domain_confidence, is_model_spec, load_model
 
     if is_model_spec(model) or isinstance(model, GenerativeModel):
         m = load_model(str(model)) if is_model_spec(model) else model
         assert isinstance(m, GenerativeModel)
         descriptions = [r.description for r in testset.rows]
-        agenerate = getattr(m, "agenerate", None)
-        generated: list[Any] = (await agenerate(descriptions) if agenerate is not None
-                                else m.generate(descriptions))
-        return (generated, ModelInfo(name=m.name, source=str(m.describe().get("model", m.name))),
-                [{} for _ in descriptions])
+        if hasattr(m, "agenerate_scored"):
+            scored = await m.agenerate_scored(descriptions)
+        elif hasattr(m, "generate_scored"):
+            scored = m.generate_scored(descriptions)
+        else:
+            scored = [(a, []) for a in m.generate(descriptions)]
+        generated: list[Any] = [text for text, _ in scored]
+        confidence = [domain_confidence(parse_output(text).domains, tokens) if tokens else {}
+                      for text, tokens in scored]
+        info = ModelInfo(name=m.name, source=str(m.describe().get("model", m.name)))
+        return generated, info, confidence
     if isinstance(model, (str, Path)):
         path = Path(model)
         from_file, confidence = read_predictions(path, testset)

@@ -68,3 +68,32 @@ def test_rate_limits_are_retried_for_models_too(no_sleep, tmp_path):
 def test_missing_key_for_an_api_model():
     with pytest.raises(GenerationError, match="set ANTHROPIC_API_KEY"):
         load_model("anthropic:claude-haiku-4-5")
+
+
+def test_openai_logprobs_become_per_name_confidence(tmp_path):
+    import json
+
+    pieces = [('["', -0.01), ("bean", -0.2), ("burst", -0.4), ('", "', -0.01), ("roast", -1.0),
+              ("lab", -2.0), ('"]', -0.01)]
+
+    def step(body):
+        assert body["logprobs"] is True
+        content = [{"token": t, "logprob": lp, "bytes": None, "top_logprobs": []}
+                   for t, lp in pieces]
+        return 200, {
+            "id": "c", "object": "chat.completion", "created": 0, "model": body["model"],
+            "choices": [{"index": 0, "finish_reason": "stop",
+                         "logprobs": {"content": content, "refusal": None},
+                         "message": {"role": "assistant", "refusal": None,
+                                     "content": "".join(t for t, _ in pieces)}}],
+            "usage": {"prompt_tokens": 10, "completion_tokens": 7, "total_tokens": 17},
+        }, None
+
+    provider = Provider(step)
+    model = load_model("openai:gpt-4o-mini", client=openai_client(provider), logprobs=True,
+                       cache_dir=tmp_path / "c")
+    out = generate(model, ROWS[:1], tmp_path / "p.jsonl")
+    record = json.loads(out.read_text())
+    assert record["confidence"] == pytest.approx({"beanburst": -0.3, "roastlab": -1.5})
+    res = evaluate(out, ROWS[:1], n_resamples=20)
+    assert [d.logprob for d in res.rows[0].domains] == pytest.approx([-0.3, -1.5])
