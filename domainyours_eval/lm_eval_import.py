@@ -8,11 +8,11 @@ other.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 from .config import EvalConfig
+from .data import _read_jsonl
 from .errors import DataError, DataProblem
 from .results import EvalResults
 from .runner import evaluate
@@ -25,15 +25,9 @@ def _read(path: Path) -> tuple[list[dict[str, Any]], list[str]]:
         raise DataError([DataProblem(str(path), None, None, "no such file")],
                         summary="Cannot import lm-eval samples")
     docs: list[tuple[int, dict[str, Any], str]] = []
-    problems = []
-    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            rec = json.loads(line)
-        except ValueError as err:
-            problems.append(DataProblem(str(path), n, None, f"broken JSON line: {err}"))
-            continue
+    problems: list[DataProblem] = []
+    for line, rec in _read_jsonl(path, problems):
+        n = line or 0
         doc = rec.get("doc")
         resp = rec.get("filtered_resps") or [r[0] for r in rec.get("resps", []) if r]
         if not isinstance(doc, dict) or "description" not in doc or "suggestions" not in doc:

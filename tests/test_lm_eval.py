@@ -74,3 +74,24 @@ def test_real_lm_eval_run_and_import_round_trip(tmp_path):
     assert imported["metrics"]["allow_f1"]["value"] == pytest.approx(metrics["allow_f1,none"])
     quality = imported["metrics"]["quality"]["value"]
     assert (quality or 0.0) == pytest.approx(metrics["quality,none"])
+
+
+def test_import_reports_bad_sample_lines(tmp_path):
+    from domainyours_eval import DataError
+    from domainyours_eval.lm_eval_import import import_lm_eval_samples
+
+    good = {"doc_id": 0, "doc": {"id": "a", "description": "Coffee", "suggestions": ["beanburst"]},
+            "filtered_resps": ['["beanburst"]']}
+    lines = [json.dumps(good), "{broken", json.dumps({"doc_id": 2, "doc": {"text": "x"}}),
+             json.dumps({"doc_id": 3, "doc": good["doc"], "filtered_resps": []})]
+    path = tmp_path / "samples.jsonl"
+    path.write_text("\n".join(lines))
+    with pytest.raises(DataError) as err:
+        import_lm_eval_samples(path)
+    probs = [str(p) for p in err.value.problems]
+    assert any(":2" in p and "broken JSON line" in p for p in probs)
+    assert any(":3 [doc]" in p and "domainyours task" in p for p in probs)
+    assert any(":4 [filtered_resps]" in p for p in probs)
+    path.write_text(json.dumps(good))
+    assert import_lm_eval_samples(path, tmp_path / "out").testset.n == 1
+    assert (tmp_path / "out" / "results.json").is_file()
