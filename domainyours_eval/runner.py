@@ -289,16 +289,24 @@ async def aevaluate(
     ts = load_testset(testset)
     judge_obj = get_judge(judge if judge is not None else cfg.judge, cache_dir=cfg.cache_dir,
                           use_cache=cfg.use_cache)
-    outputs, info, confidence = await _model_outputs(model, ts)
     blocked: list[int] = []
     if cfg.guard is not None:
-        # The guard reads only the description; what it blocks is answered with a refusal.
+        # The guard reads only the description, before the model; what it blocks is answered
+        # with a refusal whatever the model says.
         guard = get_judge(cfg.guard, cache_dir=cfg.cache_dir, use_cache=cfg.use_cache)
-        screened = await _judge_rows(guard, [JudgeInput(r.description, (), (), r.id)
-                                             for r in ts.rows], cfg.concurrency, None)
+        try:
+            screened = await _judge_rows(guard, [JudgeInput(r.description, (), (), r.id)
+                                                 for r in ts.rows], cfg.concurrency, None)
+        finally:
+            close_guard = getattr(guard, "aclose", None)
+            if close_guard is not None:
+                await close_guard()
         blocked = [i for i, v in enumerate(screened) if isinstance(v, Judgment)
                    and not v.appropriate]
-        outputs = ["[]" if i in set(blocked) else o for i, o in enumerate(outputs)]
+    outputs, info, confidence = await _model_outputs(model, ts)
+    if blocked:
+        blocked_set = set(blocked)
+        outputs = ["[]" if i in blocked_set else o for i, o in enumerate(outputs)]
     if model_name:
         info = ModelInfo(name=model_name, source=info.source)
 
