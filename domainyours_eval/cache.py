@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-__all__ = ["JudgeCache", "default_cache_dir", "request_key"]
+__all__ = ["JudgeCache", "canonical_json", "default_cache_dir", "request_key"]
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS calls (
@@ -50,9 +50,14 @@ def default_cache_dir() -> Path:
     return base / "domainyours-eval"
 
 
-def request_key(request: dict[str, Any]) -> str:
-    """sha256 of the canonical JSON of a request description."""
-    canon = json.dumps(request, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+def canonical_json(request: dict[str, Any]) -> str:
+    """The canonical JSON of a request description: sorted keys, no spaces."""
+    return json.dumps(request, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def request_key(request: dict[str, Any] | str) -> str:
+    """sha256 of the canonical JSON of a request description (or of that JSON itself)."""
+    canon = request if isinstance(request, str) else canonical_json(request)
     return hashlib.sha256(canon.encode()).hexdigest()
 
 
@@ -83,11 +88,15 @@ class JudgeCache:
         value: dict[str, Any] = json.loads(row[0])
         return value
 
-    def put(self, key: str, request: dict[str, Any], response: dict[str, Any]) -> None:
-        """Store a successful, validated response (committed immediately)."""
+    def put(self, key: str, request: dict[str, Any] | str, response: dict[str, Any]) -> None:
+        """Store a successful, validated response (committed immediately).
+
+        ``request`` may be its canonical JSON already.
+        """
+        text = request if isinstance(request, str) else canonical_json(request)
         self._conn.execute(
             "INSERT OR REPLACE INTO calls (key, created, request, response) VALUES (?, ?, ?, ?)",
-            (key, time.time(), json.dumps(request, sort_keys=True), json.dumps(response)),
+            (key, time.time(), text, json.dumps(response)),
         )
 
     def __contains__(self, key: str) -> bool:

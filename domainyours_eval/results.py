@@ -272,6 +272,14 @@ class EvalResults(_Model):
     """The input guardrail's decisions, when one screened the descriptions."""
     rows: list[RowResult]
 
+    def __repr__(self) -> str:
+        # Short on purpose: the full repr of thousands of rows takes seconds to build, and
+        # asyncio builds it for the finished task when a signal handler is restored.
+        m = self.metrics
+        return (f"EvalResults(model={self.model.name!r}, rows={len(self.rows)}, "
+                f"judge={self.judge.spec!r}, quality={m.quality.value}, "
+                f"allow_f1={m.allow_f1.value})")
+
     def save(self, out_dir: str | Path) -> Path:
         """Write ``results.json`` into ``out_dir`` (created if needed); return its path."""
         path = Path(out_dir)

@@ -51,23 +51,19 @@ class LoopbackServer:
                 with server._lock:
                     server.requests += 1
                 time.sleep(server.latency)
-                user = next(m["content"] for m in body["messages"] if m["role"] == "user")
-                payload = json.dumps({
-                    "id": "chatcmpl-loop", "object": "chat.completion", "created": 0,
-                    "model": body["model"],
-                    "choices": [{"index": 0, "finish_reason": "stop", "logprobs": None,
-                                 "message": {"role": "assistant", "refusal": None,
-                                             "content": json.dumps(verdict(user))}}],
-                    "usage": {"prompt_tokens": 900, "completion_tokens": 150,
-                              "total_tokens": 1050},
-                }).encode()
+                payload = _completion(body)
                 self.send_response(200)
                 self.send_header("content-type", "application/json")
                 self.send_header("content-length", str(len(payload)))
                 self.end_headers()
                 self.wfile.write(payload)
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        class Server(ThreadingHTTPServer):
+            # The default backlog of 5 drops simultaneous connects, which then wait a 1 s
+            # SYN retransmit; real servers queue far more.
+            request_queue_size = 256
+
+        self.httpd = Server(("127.0.0.1", 0), Handler)
         self.httpd.daemon_threads = True
         self.base_url = f"http://127.0.0.1:{self.httpd.server_address[1]}/v1"
         self._thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
@@ -81,8 +77,54 @@ class LoopbackServer:
         self.httpd.server_close()
 
 
+def _completion(body):
+    user = next(m["content"] for m in body["messages"] if m["role"] == "user")
+    return json.dumps({
+        "id": "chatcmpl-loop", "object": "chat.completion", "created": 0, "model": body["model"],
+        "choices": [{"index": 0, "finish_reason": "stop", "logprobs": None,
+                     "message": {"role": "assistant", "refusal": None,
+                                 "content": json.dumps(verdict(user))}}],
+        "usage": {"prompt_tokens": 900, "completion_tokens": 150, "total_tokens": 1050},
+    }).encode()
+
+
+async def _serve_async(latency, ready):
+    """The same answers from one asyncio loop: no thread wake-ups, so the latency is exact."""
+    import asyncio
+
+    count = 0
+
+    async def handle(reader, writer):
+        nonlocal count
+        try:
+            while True:
+                head = await reader.readuntil(b"\r\n\r\n")
+                lines = head.decode("latin-1").split("\r\n")
+                method = lines[0].split(" ", 1)[0]
+                headers = dict(ln.split(": ", 1) for ln in lines[1:] if ": " in ln)
+                length = int({k.lower(): v for k, v in headers.items()}.get("content-length", 0))
+                raw = await reader.readexactly(length) if length else b""
+                if method == "POST":
+                    count += 1
+                    await asyncio.sleep(latency)
+                    payload = _completion(json.loads(raw))
+                else:
+                    payload = json.dumps({"requests": count}).encode()
+                writer.write(b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n"
+                             b"content-length: %d\r\n\r\n" % len(payload) + payload)
+                await writer.drain()
+        except (asyncio.IncompleteReadError, ConnectionError):
+            writer.close()
+
+    server = await asyncio.start_server(handle, "127.0.0.1", 0, backlog=1024)
+    ready(f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}/v1")
+    async with server:
+        await server.serve_forever()
+
+
 class LoopbackProcess:
-    """The same server in a child process, so its work does not share our interpreter's GIL."""
+    """The server in a child process on its own asyncio loop, so its work shares neither our
+    interpreter's GIL nor thread scheduling; GET on any path returns the request count."""
 
     def __init__(self, latency=0.0):
         self.latency = latency
@@ -109,9 +151,7 @@ class LoopbackProcess:
 
 
 if __name__ == "__main__":
+    import asyncio
     import sys
 
-    with LoopbackServer(float(sys.argv[1])) as srv:
-        print(srv.base_url, flush=True)
-        while True:
-            time.sleep(3600)
+    asyncio.run(_serve_async(float(sys.argv[1]), lambda url: print(url, flush=True)))

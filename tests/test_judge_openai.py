@@ -67,6 +67,16 @@ def test_malformed_answers_are_retried_then_raised(tmp_path, bad):
     assert len(judge.cache) == 0  # failures are never cached
 
 
+@pytest.mark.parametrize("body", ["a bare string", [1, 2], {"id": "x", "choices": []},
+                                  {"choices": [{"message": None}]}])
+def test_a_body_that_is_not_a_completion_is_a_judge_error(tmp_path, body):
+    provider = Provider(lambda _: (200, body, None))
+    judge = make(provider, tmp_path, max_attempts=2)
+    with pytest.raises(JudgeResponseError):
+        judge_sync(judge.judge(ITEM))
+    assert provider.calls == 2 and len(judge.cache) == 0
+
+
 def test_a_retry_that_succeeds_counts(tmp_path):
     provider = Provider(openai_answer(content="{broken"), openai_answer())
     judge = make(provider, tmp_path)

@@ -195,3 +195,11 @@ def test_input_guardrail_blocks_rows_and_is_scored_on_its_own():
     assert g.confusion.confirmed_inappropriate == 2 and g.confusion.ok == 2
     assert g.metrics.allow_f1.value == 1.0
     assert guarded.rows[2].raw_output == "[]"
+
+
+def test_results_repr_is_short_whatever_the_row_count():
+    rows = [{"id": str(i), "description": f"Coffee roaster {i}",
+             "suggestions": [f"brew{i}", f"bean{i}"]} for i in range(300)]
+    res = evaluate([r["suggestions"] for r in rows], rows, n_resamples=0)
+    text = repr(res)
+    assert text.startswith("EvalResults(") and "rows=300" in text and len(text) < 300

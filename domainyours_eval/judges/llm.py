@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
-from ..cache import JudgeCache, request_key
+from ..cache import JudgeCache, canonical_json, request_key
 from ..errors import CostLimitError, JudgeAuthError, JudgeError, JudgeResponseError
 from ..scoring import PROTOCOL_VERSION
 from ..types import JudgeInput, Judgment
@@ -223,7 +223,8 @@ class LLMJudge:
     async def judge(self, item: JudgeInput) -> Judgment:
         """Judge one row: from the cache when possible, else by calling the model."""
         prompt = render_prompt(item, seed=self.shuffle_seed)
-        request = self._request(prompt)
+        # One serialisation serves both the key and the stored request.
+        request = canonical_json(self._request(prompt))
         key = request_key(request)
         if self.cache is not None:
             hit = self.cache.get(key)

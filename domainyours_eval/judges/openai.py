@@ -10,12 +10,12 @@ fingerprint and of the report. ``base_url`` (or ``OPENAI_BASE_URL``) points it a
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 from pathlib import Path
 from typing import Any
 
 import openai
-from openai.types.chat import ChatCompletion
 
 from ..errors import JudgeAuthError
 from .llm import Completion, LLMJudge, OwnedClient, map_sdk_error
@@ -86,10 +86,11 @@ class OpenAIBackend(OwnedClient):
         if fmt is not None:
             kwargs["response_format"] = fmt
         try:
-            # The SDK's documented raw POST: the same JSON on the wire and the same typed
-            # response, without the per-call typed transform of the request, which costs
-            # milliseconds per call and caps throughput at high concurrency.
-            resp = await self.client.post("/chat/completions", body=kwargs, cast_to=ChatCompletion)
+            # The SDK's documented raw POST (same wire format, same auth, errors and timeouts)
+            # returning the body as bytes: the SDK's typed request transform and response model
+            # construction cost milliseconds of CPU per call, which caps throughput at high
+            # concurrency; we read the few fields we need ourselves.
+            raw = await self.client.post("/chat/completions", body=kwargs, cast_to=bytes)
         except openai.APIStatusError as err:
             text = str(err.message).lower()
             rejected = err.status_code in (400, 422, 500) and any(h in text for h in _REJECTION_HINTS)
@@ -103,18 +104,35 @@ class OpenAIBackend(OwnedClient):
         except openai.OpenAIError as err:
             raise map_sdk_error(err, openai, name=f"openai/{self.model}",
                                 env_var=self.env_var) from err
-        message = resp.choices[0].message if resp.choices else None
-        text = (message.content or message.refusal or "") if message is not None else ""
-        usage: dict[str, int] = {}
-        if resp.usage is not None:
-            cached = 0
-            details = resp.usage.prompt_tokens_details
-            if details is not None and details.cached_tokens:
-                cached = details.cached_tokens
-            usage = {"input_tokens": resp.usage.prompt_tokens - cached,
-                     "cache_read_tokens": cached,
-                     "output_tokens": resp.usage.completion_tokens}
-        return Completion(text=text, usage=usage)
+        return _read_completion(raw)
+
+
+def _read_completion(raw: bytes) -> Completion:
+    """Answer text and token usage from a chat completion body.
+
+    A malformed body is an answer that cannot be parsed (retried, then a judge error), never a
+    crash.
+    """
+    try:
+        data = json.loads(raw)
+    except ValueError:
+        return Completion(text=raw.decode("utf-8", "replace"), usage={})
+    if not isinstance(data, dict):
+        return Completion(text="", usage={})
+    choices = data.get("choices") or []
+    message = choices[0].get("message") if choices and isinstance(choices[0], dict) else None
+    text = ""
+    if isinstance(message, dict):
+        text = message.get("content") or message.get("refusal") or ""
+    usage: dict[str, int] = {}
+    u = data.get("usage")
+    if isinstance(u, dict):
+        details = u.get("prompt_tokens_details")
+        cached = int((details or {}).get("cached_tokens") or 0) if isinstance(details, dict) else 0
+        usage = {"input_tokens": int(u.get("prompt_tokens") or 0) - cached,
+                 "cache_read_tokens": cached,
+                 "output_tokens": int(u.get("completion_tokens") or 0)}
+    return Completion(text=text if isinstance(text, str) else "", usage=usage)
 
 
 def make_judge(model: str = "gpt-4o-mini", *, client: openai.AsyncOpenAI | None = None,
