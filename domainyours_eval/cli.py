@@ -59,6 +59,44 @@ MaxCostOpt = Annotated[float | None, typer.Option(
     help="Stop (before any call when projected) if the judge would cost more, in USD.")]
 
 
+AdapterOpt = Annotated[str | None, typer.Option(help="PEFT/LoRA adapter folder (hf: models).")]
+BatchOpt = Annotated[int, typer.Option(help="Rows per generation batch.")]
+MaxNewOpt = Annotated[int | None, typer.Option(
+    help="Generation length limit in tokens (default: 64 for hf:, 160 for API models).")]
+DeviceOpt = Annotated[str | None, typer.Option(help="cuda, mps or cpu (hf:; default: auto).")]
+DtypeOpt = Annotated[str | None, typer.Option(help="float32, bfloat16 or float16 (hf:).")]
+BaseUrlOpt = Annotated[str | None, typer.Option(
+    help="OpenAI-compatible server for openai: models (default: OPENAI_BASE_URL).")]
+LogprobsOpt = Annotated[bool, typer.Option(
+    "--logprobs", help="Ask openai: models for token log-probabilities (per-name confidence).")]
+
+
+def _model_options(spec: str, *, adapter: str | None, max_new_tokens: int | None,
+                   device: str | None, dtype: str | None, base_url: str | None,
+                   logprobs: bool) -> dict[str, Any]:
+    """Constructor options for the model a spec names.
+
+    An option that does not apply to that kind of model is an error, not silently ignored.
+    """
+    from .errors import ConfigError
+
+    local = {"--adapter": adapter, "--device": device, "--dtype": dtype}
+    remote = {"--base-url": base_url, "--logprobs": logprobs or None}
+    if spec.startswith("hf:"):
+        wrong = [flag for flag, value in remote.items() if value is not None]
+        opts: dict[str, Any] = {"adapter": adapter, "device": device, "dtype": dtype}
+        if max_new_tokens is not None:
+            opts["max_new_tokens"] = max_new_tokens
+    else:
+        wrong = [flag for flag, value in local.items() if value is not None]
+        opts = {"base_url": base_url, "logprobs": logprobs}
+        if max_new_tokens is not None:
+            opts["max_tokens"] = max_new_tokens
+    if wrong:
+        raise ConfigError(f"{', '.join(wrong)} do(es) not apply to {spec!r}")
+    return opts
+
+
 def _config(config: Path | None, **flags: Any) -> Any:
     from .config import EvalConfig
 
@@ -92,8 +130,15 @@ def evaluate_cmd(
     predictions: Annotated[Path | None, typer.Option(
         help="Predictions JSONL: id/description + output/suggestions.")] = None,
     model: Annotated[str | None, typer.Option(
-        help="Generate first with this model (hf:<path>); predictions go to OUT/predictions.jsonl "
-             "and are reused on rerun.")] = None,
+        help="Generate first with this model (hf:<path>, openai:<model>, anthropic:<model>); "
+             "predictions go to OUT/predictions.jsonl and are reused on rerun.")] = None,
+    adapter: AdapterOpt = None,
+    batch_size: BatchOpt = 16,
+    max_new_tokens: MaxNewOpt = None,
+    device: DeviceOpt = None,
+    dtype: DtypeOpt = None,
+    base_url: BaseUrlOpt = None,
+    logprobs: LogprobsOpt = False,
     judge: JudgeOpt = None,
     safety_truth: Annotated[str | None, typer.Option(
         help="dataset, judge or auto (dataset when every row is labelled).")] = None,
@@ -122,7 +167,10 @@ def evaluate_cmd(
     if model is not None:
         from .generation import generate
 
-        predictions = generate(model, testset, out / "predictions.jsonl")
+        opts = _model_options(model, adapter=adapter, max_new_tokens=max_new_tokens,
+                              device=device, dtype=dtype, base_url=base_url, logprobs=logprobs)
+        predictions = generate(model, testset, out / "predictions.jsonl", batch_size=batch_size,
+                               **opts)
         name = name or model
     assert predictions is not None
     res = _evaluate_with_progress(console, predictions, testset, cfg, name)
@@ -134,13 +182,17 @@ def evaluate_cmd(
 @app.command("generate")
 @_expected_errors
 def generate_cmd(
-    model: Annotated[str, typer.Option(help="Model spec: hf:<folder, hub id or .gguf>.")],
+    model: Annotated[str, typer.Option(
+        help="Model spec: hf:<folder, hub id or .gguf>, openai:<model> or anthropic:<model>.")],
     testset: Annotated[Path, typer.Option(help="Test set (.csv, .jsonl or .json).")],
     out: Annotated[Path, typer.Option(help="Predictions JSONL (rows already there are kept).")],
-    adapter: Annotated[str | None, typer.Option(help="PEFT/LoRA adapter folder.")] = None,
-    batch_size: Annotated[int, typer.Option(help="Rows per generation batch.")] = 16,
-    max_new_tokens: Annotated[int, typer.Option(help="Generation length limit.")] = 64,
-    device: Annotated[str | None, typer.Option(help="cuda, mps or cpu (default: auto).")] = None,
+    adapter: AdapterOpt = None,
+    batch_size: BatchOpt = 16,
+    max_new_tokens: MaxNewOpt = None,
+    device: DeviceOpt = None,
+    dtype: DtypeOpt = None,
+    base_url: BaseUrlOpt = None,
+    logprobs: LogprobsOpt = False,
 ) -> None:
     """Generate a model's answers to every test row into a resumable predictions file."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
@@ -148,12 +200,13 @@ def generate_cmd(
     from .generation import generate
 
     console = _console()
+    opts = _model_options(model, adapter=adapter, max_new_tokens=max_new_tokens, device=device,
+                          dtype=dtype, base_url=base_url, logprobs=logprobs)
     with Progress(TextColumn("generating"), BarColumn(), MofNCompleteColumn(), console=console,
                   transient=True) as bar:
         task = bar.add_task("generate", total=None)
         path = generate(model, testset, out, batch_size=batch_size,
-                        progress=lambda d, t: bar.update(task, completed=d, total=t),
-                        adapter=adapter, max_new_tokens=max_new_tokens, device=device)
+                        progress=lambda d, t: bar.update(task, completed=d, total=t), **opts)
     console.print(f"wrote {path}")
 
 

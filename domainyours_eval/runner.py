@@ -84,14 +84,27 @@ def protocol_fingerprint(beta: float) -> str:
     })
 
 
-async def _model_outputs(model: ModelInput, testset: TestSet
+def _fill(answers: list[Any], keep: list[int], n: int, blank: Any) -> list[Any]:
+    """Answers for the kept rows, ``blank`` for the others, in test-set order."""
+    full = [blank] * n
+    for i, a in zip(keep, answers):
+        full[i] = a
+    return full
+
+
+async def _model_outputs(model: ModelInput, testset: TestSet, skip: frozenset[int] = frozenset()
                          ) -> tuple[list[Any], ModelInfo, list[dict[str, float]]]:
+    """The model's answers in test-set order.
+
+    Rows in ``skip`` (blocked by the guard) are never shown to the model and answer ``[]``.
+    """
     from .generation import GenerativeModel, domain_confidence, is_model_spec, load_model
 
+    keep = [i for i in range(len(testset)) if i not in skip]
     if is_model_spec(model) or isinstance(model, GenerativeModel):
         m = load_model(str(model)) if is_model_spec(model) else model
         assert isinstance(m, GenerativeModel)
-        descriptions = [r.description for r in testset.rows]
+        descriptions = [testset.rows[i].description for i in keep]
         if hasattr(m, "agenerate_scored"):
             scored = await m.agenerate_scored(descriptions)
         elif hasattr(m, "generate_scored"):
@@ -102,7 +115,8 @@ async def _model_outputs(model: ModelInput, testset: TestSet
         confidence = [domain_confidence(parse_output(text).domains, tokens) if tokens else {}
                       for text, tokens in scored]
         info = ModelInfo(name=m.name, source=str(m.describe().get("model", m.name)))
-        return generated, info, confidence
+        n = len(testset)
+        return _fill(generated, keep, n, "[]"), info, _fill(confidence, keep, n, {})
     if isinstance(model, (str, Path)):
         path = Path(model)
         from_file, confidence = read_predictions(path, testset)
@@ -111,7 +125,8 @@ async def _model_outputs(model: ModelInput, testset: TestSet
         from .generation import CallableModel
 
         wrapped = CallableModel(model)
-        answers = wrapped.generate([r.description for r in testset.rows])
+        answers = _fill(wrapped.generate([testset.rows[i].description for i in keep]), keep,
+                        len(testset), "[]")
         return answers, ModelInfo(name=wrapped.name, source="callable"), [{} for _ in answers]
     outputs: list[Any] = list(model)
     if len(outputs) != len(testset):
@@ -303,7 +318,7 @@ async def aevaluate(
                 await close_guard()
         blocked = [i for i, v in enumerate(screened) if isinstance(v, Judgment)
                    and not v.appropriate]
-    outputs, info, confidence = await _model_outputs(model, ts)
+    outputs, info, confidence = await _model_outputs(model, ts, frozenset(blocked))
     if blocked:
         blocked_set = set(blocked)
         outputs = ["[]" if i in blocked_set else o for i, o in enumerate(outputs)]

@@ -28,6 +28,7 @@ class LoopbackServer:
     def __init__(self, latency=0.0):
         self.latency = latency
         self.requests = 0
+        self.bodies = []
         self._lock = threading.Lock()
         server = self
 
@@ -50,6 +51,7 @@ class LoopbackServer:
                 body = json.loads(self.rfile.read(length))
                 with server._lock:
                     server.requests += 1
+                    server.bodies.append(body)
                 time.sleep(server.latency)
                 payload = _completion(body)
                 self.send_response(200)

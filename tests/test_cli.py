@@ -84,3 +84,31 @@ def test_missing_api_key_names_the_variable(tmp_path, testset_path, v1_path, spe
                           capture_output=True, text=True, env=env, timeout=120)
     assert proc.returncode == 2
     assert var in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_generate_through_an_openai_compatible_server_with_cli_flags(tmp_path, testset_path):
+    from loopback import LoopbackServer
+
+    out = tmp_path / "p.jsonl"
+    with LoopbackServer() as server:
+        proc = run("generate", "--model", "openai:local-model", "--testset", testset_path,
+                   "--out", out, "--base-url", server.base_url, "--logprobs",
+                   "--max-new-tokens", "90", "--batch-size", "8")
+        assert proc.returncode == 0, proc.stderr
+        assert server.requests == 28
+        assert all(b["logprobs"] is True and b["max_tokens"] == 90 for b in server.bodies)
+    records = [json.loads(line) for line in out.read_text().splitlines()]
+    assert len(records) == 28
+    assert records[0]["model"]["base_url"] == server.base_url
+    assert records[0]["model"]["logprobs"] is True
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--model", "openai:m", "--adapter", "lora"], "--adapter"),
+    (["--model", "hf:some/model", "--base-url", "http://127.0.0.1:9/v1"], "--base-url"),
+    (["--model", "hf:some/model", "--dtype", "float8"], "unknown dtype"),
+])
+def test_model_flags_that_do_not_apply_are_refused(tmp_path, testset_path, args, message):
+    proc = run("generate", *args, "--testset", testset_path, "--out", tmp_path / "p.jsonl")
+    assert proc.returncode == 2 and message in proc.stderr
+    assert "Traceback" not in proc.stderr

@@ -10,7 +10,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 @pytest.mark.skipif(shutil.which("ruff") is None, reason="ruff is not installed (dev extra)")
 def test_ruff_is_clean():
-    proc = subprocess.run(["ruff", "check", "domainyours_eval", "tests", "benchmarks", "tools"],
+    proc = subprocess.run(["ruff", "check", "domainyours_eval", "tests", "benchmarks", "tools", "examples"],
                           cwd=ROOT, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stdout + proc.stderr
 

