@@ -140,6 +140,11 @@ class HFModel:
             return out
         return text
 
+    def _generate(self, enc: dict[str, Any], scores: bool) -> Any:
+        return self._lm.generate(**enc, do_sample=False, max_new_tokens=self.max_new_tokens,
+                                 pad_token_id=self._tok.pad_token_id, output_scores=scores,
+                                 return_dict_in_generate=True)
+
     def generate(self, descriptions: Sequence[str]) -> list[str]:
         """Greedy answers, ``batch_size`` descriptions per forward pass."""
         return [text for text, _ in self.generate_scored(descriptions, scores=False)]
@@ -163,9 +168,7 @@ class HFModel:
             enc = self._tok(texts, return_tensors="pt", padding=True, add_special_tokens=False)
             enc = {k: v.to(self.device) for k, v in enc.items()}
             with torch.inference_mode():
-                out = self._lm.generate(**enc, do_sample=False, max_new_tokens=self.max_new_tokens,
-                                        pad_token_id=self._tok.pad_token_id,
-                                        output_scores=scores, return_dict_in_generate=True)
+                out = self._generate(enc, scores)
                 logprobs = (self._lm.compute_transition_scores(out.sequences, out.scores,
                                                                normalize_logits=True)
                             if scores else [None] * len(out.sequences))
