@@ -39,6 +39,26 @@ def test_batched_generation_equals_one_by_one(tiny):
     assert model.describe()["decoding"] == "greedy"
 
 
+def test_the_shared_prompt_prefix_is_computed_once_and_changes_no_answer(tiny, monkeypatch):
+    import domainyours_eval.models_hf as models_hf
+
+    model = load_model(f"hf:{tiny}", max_new_tokens=6, batch_size=3)
+    descriptions = [r["description"] for r in ROWS]
+    model._load()
+    ids = [model._tok(model.prompt(d), add_special_tokens=False)["input_ids"]
+           for d in descriptions]
+    shared, cache = model._shared_prefix(ids)
+    assert shared >= 16 and cache.get_seq_length() == shared
+    with_prefix = model.generate_scored(descriptions)
+    monkeypatch.setattr(models_hf, "_MIN_SHARED_PREFIX", 10**6)
+    assert model._shared_prefix(ids) == (0, None)
+    without = model.generate_scored(descriptions)
+    assert [t for t, _ in with_prefix] == [t for t, _ in without]
+    for (_, a), (_, b) in zip(with_prefix, without):
+        assert [tok for tok, _ in a] == [tok for tok, _ in b]
+        assert [lp for _, lp in a] == pytest.approx([lp for _, lp in b], abs=1e-4)
+
+
 def test_generate_writes_resumable_predictions(tiny, tmp_path):
     out = tmp_path / "preds.jsonl"
     calls = []
