@@ -88,15 +88,14 @@ class JudgeCache:
         value: dict[str, Any] = json.loads(row[0])
         return value
 
-    def put(self, key: str, request: dict[str, Any] | str, response: dict[str, Any]) -> None:
+    def put(self, key: str, request_json: str, response: dict[str, Any]) -> None:
         """Store a successful, validated response (committed immediately).
 
-        ``request`` may be its canonical JSON already.
+        ``request_json`` is the request's ``canonical_json``, the text its key was made from.
         """
-        text = request if isinstance(request, str) else canonical_json(request)
         self._conn.execute(
             "INSERT OR REPLACE INTO calls (key, created, request, response) VALUES (?, ?, ?, ?)",
-            (key, time.time(), text, json.dumps(response)),
+            (key, time.time(), request_json, json.dumps(response)),
         )
 
     def __contains__(self, key: str) -> bool:

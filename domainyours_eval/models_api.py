@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from .cache import JudgeCache, request_key
+from .cache import JudgeCache, canonical_json, request_key
 from .errors import ConfigError, GenerationError, JudgeError
 from .judges.llm import map_sdk_error, with_retries
 from .tasks.domain_suggestion import format_prompt
@@ -103,10 +103,10 @@ class APIModel:
     async def _one(self, client: Any, sem: asyncio.Semaphore, description: str
                    ) -> tuple[str, list[tuple[str, float]]]:
         prompt = format_prompt(description)
-        request = {"kind": "generation", "provider": self.provider, "model": self.model,
-                   "base_url": str(client.base_url), "prompt": prompt,
-                   "temperature": self.temperature, "max_tokens": self.max_tokens,
-                   "logprobs": self.logprobs}
+        request = canonical_json({
+            "kind": "generation", "provider": self.provider, "model": self.model,
+            "base_url": str(client.base_url), "prompt": prompt, "temperature": self.temperature,
+            "max_tokens": self.max_tokens, "logprobs": self.logprobs})
         key = request_key(request)
         if self.cache is not None:
             hit = self.cache.get(key)

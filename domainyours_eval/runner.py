@@ -96,7 +96,8 @@ async def _model_outputs(model: ModelInput, testset: TestSet, skip: frozenset[in
                          ) -> tuple[list[Any], ModelInfo, list[dict[str, float]]]:
     """The model's answers in test-set order.
 
-    Rows in ``skip`` (blocked by the guard) are never shown to the model and answer ``[]``.
+    Rows in ``skip`` (blocked by the guard) are never shown to the model and answer ``[]``,
+    whatever a predictions file or list says for them.
     """
     from .generation import GenerativeModel, domain_confidence, is_model_spec, load_model
 
@@ -120,7 +121,9 @@ async def _model_outputs(model: ModelInput, testset: TestSet, skip: frozenset[in
     if isinstance(model, (str, Path)):
         path = Path(model)
         from_file, confidence = read_predictions(path, testset)
-        return from_file, ModelInfo(name=path.stem, source=str(path)), confidence
+        return (_fill([from_file[i] for i in keep], keep, len(testset), "[]"),
+                ModelInfo(name=path.stem, source=str(path)),
+                _fill([confidence[i] for i in keep], keep, len(testset), {}))
     if callable(model):
         from .generation import CallableModel
 
@@ -134,7 +137,8 @@ async def _model_outputs(model: ModelInput, testset: TestSet, skip: frozenset[in
             f"got {len(outputs)} model outputs for {len(testset)} test rows; pass one per row, "
             "in test-set order"
         )
-    return outputs, ModelInfo(name="outputs", source="list"), [{} for _ in outputs]
+    return (_fill([outputs[i] for i in keep], keep, len(outputs), "[]"),
+            ModelInfo(name="outputs", source="list"), [{} for _ in outputs])
 
 
 async def _judge_rows(judge: Judge, items: list[JudgeInput], concurrency: int,
@@ -319,9 +323,6 @@ async def aevaluate(
         blocked = [i for i, v in enumerate(screened) if isinstance(v, Judgment)
                    and not v.appropriate]
     outputs, info, confidence = await _model_outputs(model, ts, frozenset(blocked))
-    if blocked:
-        blocked_set = set(blocked)
-        outputs = ["[]" if i in blocked_set else o for i, o in enumerate(outputs)]
     if model_name:
         info = ModelInfo(name=model_name, source=info.source)
 

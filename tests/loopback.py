@@ -27,7 +27,6 @@ def verdict(user_text, score=4):
 class LoopbackServer:
     def __init__(self, latency=0.0):
         self.latency = latency
-        self.requests = 0
         self.bodies = []
         self._lock = threading.Lock()
         server = self
@@ -50,7 +49,6 @@ class LoopbackServer:
                 length = int(self.headers.get("content-length", 0))
                 body = json.loads(self.rfile.read(length))
                 with server._lock:
-                    server.requests += 1
                     server.bodies.append(body)
                 time.sleep(server.latency)
                 payload = _completion(body)
@@ -69,6 +67,10 @@ class LoopbackServer:
         self.httpd.daemon_threads = True
         self.base_url = f"http://127.0.0.1:{self.httpd.server_address[1]}/v1"
         self._thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    @property
+    def requests(self):
+        return len(self.bodies)
 
     def __enter__(self):
         self._thread.start()
