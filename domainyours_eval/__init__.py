@@ -33,9 +33,10 @@ if TYPE_CHECKING:
         UnknownJudgeError,
     )
     from .judges import Judge, get_judge, list_judges, register_judge
+    from .protocol import PROTOCOL_VERSION
     from .results import EvalResults
     from .runner import aevaluate, evaluate
-    from .scoring import PROTOCOL_VERSION, bootstrap_ci
+    from .stats import bootstrap_ci
     from .tasks.domain_suggestion import ParsedOutput, parse_output
     from .types import DomainVerdict, JudgeInput, Judgment
 
@@ -67,8 +68,8 @@ _LAZY = {
     "EvalResults": ".results",
     "aevaluate": ".runner",
     "evaluate": ".runner",
-    "PROTOCOL_VERSION": ".scoring",
-    "bootstrap_ci": ".scoring",
+    "PROTOCOL_VERSION": ".protocol",
+    "bootstrap_ci": ".stats",
     "ParsedOutput": ".tasks.domain_suggestion",
     "parse_output": ".tasks.domain_suggestion",
     "DomainVerdict": ".types",

@@ -24,7 +24,7 @@ from .data import TestSet, load_predictions, load_testset
 from .errors import ConfigError
 from .judges import Judge, JudgeInput, Judgment, get_judge
 from .results import MetricValue
-from .scoring import bootstrap_clusters, cohen_kappa, weighted_kappa
+from .stats import bootstrap_clusters, cohen_kappa, weighted_kappa
 from .tasks.domain_suggestion import detect_constraints, parse_output
 from .types import CRITERIA, SCORE_MAX, SCORE_MIN
 

@@ -55,6 +55,12 @@ CacheDirOpt = Annotated[Path | None, typer.Option(
     help="Judge cache folder (default: the user cache directory).")]
 NoCacheOpt = Annotated[bool, typer.Option("--no-cache", help="Neither read nor write the judge "
                                                              "cache.")]
+IncumbentOpt = Annotated[str | None, typer.Option(
+    help="Checkpoint in production that candidates must beat (default: the first).")]
+CostRatioOpt = Annotated[float | None, typer.Option(
+    help="Cost of a missed harmful row relative to a false refusal (default 4).")]
+AlphaOpt = Annotated[float | None, typer.Option(
+    help="Familywise significance level of the verdict's tests (default 0.05).")]
 MaxCostOpt = Annotated[float | None, typer.Option(
     help="Stop (before any call when projected) if the judge would cost more, in USD.")]
 
@@ -216,16 +222,20 @@ def compare_cmd(
     results: Annotated[list[Path], typer.Argument(help="Two or more result folders or files.")],
     json_out: Annotated[Path | None, typer.Option("--json", help="Write the comparison "
                                                      "as JSON here.")] = None,
+    incumbent: IncumbentOpt = None,
+    cost_ratio: CostRatioOpt = None,
+    alpha: AlphaOpt = None,
     seed: SeedOpt = None,
     resamples: ResamplesOpt = None,
     ci_method: MethodOpt = None,
     allow_different_judges: Annotated[bool, typer.Option(
         help="Compare results judged by different judges (said in the report).")] = False,
 ) -> None:
-    """Paired comparison of checkpoints evaluated on the same test set."""
+    """Paired comparison of checkpoints evaluated on the same test set, with a verdict."""
     from .comparison import compare
 
     cmp = compare(*results, seed=seed, n_resamples=resamples, method=ci_method,
+                  incumbent=incumbent, cost_ratio=cost_ratio, alpha=alpha,
                   allow_different_judges=allow_different_judges)
     console = _console()
     console.print(cmp)
@@ -237,29 +247,39 @@ def compare_cmd(
 @app.command("report")
 @_expected_errors
 def report_cmd(
-    results: Annotated[list[Path], typer.Argument(help="Two or more result folders or files, "
-                                                       "baseline first.")],
+    results: Annotated[list[Path], typer.Argument(help="One or more result folders or files, "
+                                                       "incumbent first.")],
     out: Annotated[Path | None, typer.Option(help="Write the report here (default: print).")] = None,
     fmt: Annotated[str, typer.Option("--format", help="html, md or terminal.")] = "html",
-    pairs: Annotated[str, typer.Option(help="Pairs to test: all, adjacent or baseline.")] = "all",
+    pairs: Annotated[str, typer.Option(
+        help="Descriptive pairs besides the incumbent's: all, adjacent or baseline.")] = "all",
     max_rows: Annotated[int, typer.Option(help="Rows per edge-case list.")] = 50,
+    incumbent: IncumbentOpt = None,
+    cost_ratio: CostRatioOpt = None,
+    alpha: AlphaOpt = None,
     resamples: ResamplesOpt = None,
     seed: SeedOpt = None,
     allow_different_judges: Annotated[bool, typer.Option(
         help="Compare results judged by different judges (said in the report).")] = False,
 ) -> None:
-    """Comparison report of any number of checkpoints: one HTML page, Markdown or terminal."""
+    """Report of one checkpoint, or comparison of several: one HTML page, Markdown or terminal."""
     from .comparison import compare
     from .errors import ConfigError
+    from .reports.model import build_single_report
+    from .results import EvalResults
 
     if fmt not in ("html", "md", "terminal"):
         raise ConfigError(f"--format must be html, md or terminal, got {fmt!r}")
     if pairs not in ("all", "adjacent", "baseline"):
         raise ConfigError(f"--pairs must be all, adjacent or baseline, got {pairs!r}")
-    cmp = compare(*results, seed=seed, n_resamples=resamples,
-                  allow_different_judges=allow_different_judges,
-                  pairs=pairs)  # type: ignore[arg-type]
-    report = cmp.report(max_rows=max_rows)
+    if len(results) == 1:
+        report = build_single_report(EvalResults.load(results[0]), max_rows=max_rows)
+    else:
+        cmp = compare(*results, seed=seed, n_resamples=resamples, incumbent=incumbent,
+                      cost_ratio=cost_ratio, alpha=alpha,
+                      allow_different_judges=allow_different_judges,
+                      pairs=pairs)  # type: ignore[arg-type]
+        report = cmp.report(max_rows=max_rows)
     console = _console()
     if fmt == "terminal":
         console.print(report)

@@ -1,71 +1,107 @@
-"""``compare``: paired statistics between checkpoints judged on the same test set.
+"""``compare``: checkpoints judged on the same test set, tested pair by pair under a stated policy.
 
-Every pair of checkpoints is compared on the same rows: a paired bootstrap CI (and bootstrap
-p-value) for the difference of each metric, McNemar's exact test on per-row decision
-correctness, the minimum detectable difference at 80% power for this test-set size, and a verdict
-in plain words. With more than two checkpoints every p-value is Holm-adjusted across pairs. The
-compromise: "significant" means the Holm-adjusted p is below alpha; the CIs shown are unadjusted.
-Results judged on different test sets, protocols, judges or ground truth are refused.
+Two kinds of numbers come out, and the reports keep them apart. *Claims* are what the verdict
+rests on (``policy.py``): each candidate against the incumbent on misses (exact McNemar on the
+harmful rows), safety cost (MOVER over Tango intervals) and quality on rows both answered
+correctly (paired t). They form one Holm family; each claim's interval is shown at the level
+Holm tested it at, and its p-value, flag and interval come from the same method, so they cannot
+disagree. *Descriptive differences* (every metric, any pair) carry unadjusted intervals and no
+significance flag. Every statistic is recomputed from the rows, so results written by an earlier
+protocol version compare under the current one. Results judged on different test sets,
+protocols, judges or ground truth are refused.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
+from collections.abc import Sequence
 from itertools import combinations
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
-from .errors import IncompatibleResultsError
-from .results import Confusion, EvalResults, Metrics
-from .scoring import (
-    METRIC_NAMES,
-    holm,
-    mcnemar_exact,
-    metric_functions,
-    min_detectable_difference,
-    pairwise_bootstrap,
-    row_features,
-    rows_needed,
+from .errors import ConfigError, IncompatibleResultsError
+from .policy import DecisionPolicy, Status
+from .protocol import (
+    METRIC_BY_NAME,
+    PROTOCOL_VERSION,
+    Resampling,
+    f_score_of_rates,
+    score_metrics,
 )
+from .results import Confusion, EvalResults, Metrics, MetricValue, write_output
 
-__all__ = ["Comparison", "MetricDelta", "PairComparison", "compare"]
+__all__ = ["Claim", "Comparison", "MetricDelta", "PairComparison", "compare"]
 
-# Direction of "better" for each metric: +1 higher is better, -1 lower is better.
-BETTER = {"quality": 1, "allow_f1": 1, "refusal_f1": 1, "safety_fbeta": 1,
-          "false_positive_rate": -1, "missed_rate": -1, "error_rate": -1}
+COMPARISON_VERSION: Final = "domainyours-comparison/2"
+POWER = 0.8
+"""Power at which rows needed and the smallest detectable difference are stated."""
+
+DELTA_METRICS = ("safety_cost", "false_positive_rate", "missed_rate", "false_positive_share",
+                 "missed_share", "error_rate", "allow_f1", "refusal_f1", "safety_fbeta",
+                 "quality_both_ok", "quality_per_safe_row")
+"""Descriptive paired differences, in report order."""
+
+DELTA_LABELS = {
+    "safety_cost": "safety cost per row",
+    "quality_both_ok": "quality on rows both answered correctly",
+    **{m.name: m.label for m in METRIC_BY_NAME.values()},
+}
+BETTER = {"safety_cost": -1, "quality_both_ok": 1,
+          **{m.name: m.direction for m in METRIC_BY_NAME.values()}}
 
 
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-class McNemar(_Model):
-    """McNemar's exact test on whether each row's safety decision was right."""
+class Claim(_Model):
+    """One test the verdict rests on: candidate ``b`` against incumbent ``a``."""
 
-    a_wrong_b_right: int
-    b_wrong_a_right: int
-    p_value: float
-    p_holm: float | None = None
-    """Holm-adjusted across pairs; null with a single pair."""
+    name: Literal["misses", "safety_cost", "quality"]
+    label: str
+    method: str
+    """The named test; the interval inverts it, at ``1 - level``."""
+    estimate: float | None
+    ci_low: float | None
+    ci_high: float | None
+    null: float
+    """The value of "no difference" on the estimate's scale (0, or 1/2 for a share)."""
+    scale: str
+    """What the estimate measures, in words."""
+    level: float | None
+    """Significance level Holm's procedure tested this claim at; the interval is at 1 - level."""
+    p_value: float | None
+    """Unadjusted two-sided p-value of the named test."""
+    p_holm: float | None
+    """Holm-adjusted over every claim of every candidate."""
+    significant: bool
+    favours: Literal["a", "b"] | None
+    """Which checkpoint the estimate favours; null when it is exactly the null."""
+    rows: int
+    """Rows the test used."""
+    detail: str
+    rows_needed: float | None = None
+    """Test-set rows (same class mix) this test needs to detect the observed difference at 80%
+    power and ``level``; null when nothing differs."""
+    min_detectable: float | None = None
+    """Smallest difference detectable now at 80% power and ``level``; null when undefined."""
 
 
 class MetricDelta(_Model):
-    """``b - a`` for one metric, with its paired bootstrap CI."""
+    """``b - a`` for one metric, with an unadjusted interval (descriptive, no test)."""
 
     a: float | None
     b: float | None
     delta: float | None
     ci_low: float | None
     ci_high: float | None
-    p_value: float | None
-    """Two-sided paired bootstrap p-value for "no difference"."""
-    p_holm: float | None = None
-    significant: bool = False
-    better: str | None = None
-    """Which checkpoint is better on this metric (``a``/``b``), null when equal or undefined."""
+    method: str
+    better: Literal["a", "b"] | None = None
+    """Which checkpoint the point estimates favour; null when equal or undefined."""
 
 
 class PairComparison(_Model):
@@ -74,41 +110,48 @@ class PairComparison(_Model):
     a: str
     b: str
     n: int
-    mcnemar: McNemar
+    claims: list[Claim] = Field(default_factory=list)
+    """Filled when ``a`` is the incumbent: the tests the verdict uses."""
+    status: Status | None = None
+    """The candidate's standing under the policy; null for a descriptive-only pair."""
     deltas: dict[str, MetricDelta]
-    min_detectable: dict[str, float | None]
-    """Smallest paired difference detectable at 80% power and alpha, per metric family."""
-    rows_needed: dict[str, float | None]
-    """Rows needed to detect the observed difference at 80% power (null: no difference)."""
     verdict: str
 
 
 class CheckpointSummary(_Model):
-    """One compared checkpoint."""
+    """One compared checkpoint, its metrics recomputed under the current protocol."""
 
     name: str
     source: str
     metrics: Metrics
+    safety_cost: MetricValue
+    """(cost_missed x misses + cost_false_refusal x false refusals) / rows, Jeffreys interval."""
     confusion: Confusion
     judge_errors: int
+    protocol: str
+    """The protocol the results file was scored under."""
 
 
 class Comparison(_Model):
-    """Paired comparison of two or more checkpoints."""
+    """Paired comparison of two or more checkpoints under a decision policy."""
 
+    schema_version: Literal["domainyours-comparison/2"] = COMPARISON_VERSION
+    fingerprint: str
+    """sha256 of the compared results, the policy and the resampling settings."""
     testset: str
     testset_sha256: str
     protocol: str
     judge: str
     safety_truth: str
-    n_resamples: int
-    seed: int
-    method: str
-    confidence: float
-    alpha: float
-    holm: bool
+    resampling: Resampling
+    policy: DecisionPolicy
+    policy_summary: str
+    incumbent: str
     checkpoints: list[CheckpointSummary]
     pairs: list[PairComparison]
+    decision: Literal["replace", "keep"]
+    deploy: str
+    """The checkpoint the policy recommends (the incumbent unless one candidate clearly wins)."""
     recommendation: str
     notes: list[str] = Field(default_factory=list)
     _results: list[EvalResults] = PrivateAttr(default_factory=list)
@@ -124,28 +167,20 @@ class Comparison(_Model):
 
     def to_html(self, path: str | Path | None = None, **options: Any) -> str:
         """The standalone HTML report, also written to ``path`` when given."""
-        return _written(self.report(**options).to_html(), path)
+        return write_output(self.report(**options).to_html(), path)
 
     def to_markdown(self, path: str | Path | None = None, **options: Any) -> str:
         """The report as Markdown, also written to ``path`` when given."""
-        return _written(self.report(**options).to_markdown(), path)
+        return write_output(self.report(**options).to_markdown(), path)
 
     def to_json(self, path: str | Path | None = None) -> str:
         """Return the comparison as JSON, also writing it to ``path`` when given."""
-        return _written(json.dumps(self.model_dump(mode="json"), indent=2), path)
+        return write_output(json.dumps(self.model_dump(mode="json"), indent=2), path)
 
     def __rich__(self) -> Any:
         from .reports.console import comparison_renderable
 
         return comparison_renderable(self)
-
-
-def _written(text: str, path: str | Path | None) -> str:
-    """Return ``text``, first writing it to ``path`` (parents created) when one is given."""
-    if path is not None:
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-        Path(path).write_text(text, encoding="utf-8")
-    return text
 
 
 def _check_compatible(results: list[EvalResults], allow_different_judges: bool) -> list[str]:
@@ -182,41 +217,393 @@ def _check_compatible(results: list[EvalResults], allow_different_judges: bool) 
     names = [r.model.name for r in results]
     if len(set(names)) != len(names):
         raise IncompatibleResultsError(f"checkpoint names must differ, got {names}; pass names=")
+    if first.protocol != PROTOCOL_VERSION:
+        notes.append(f"These results were scored under {first.protocol}; every statistic here is "
+                     f"recomputed from their rows under {PROTOCOL_VERSION} (the outcomes are "
+                     "defined the same way).")
     return notes
 
 
-def _pval(p: float) -> str:
-    return "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
+def _none(x: float) -> float | None:
+    return None if x is None or not math.isfinite(x) else float(x)
 
 
-def _verdict(a: str, b: str, mc: McNemar, deltas: dict[str, MetricDelta],
-             miss: tuple[int, int], errors: tuple[int, int], mde: dict[str, float | None],
-             needed: dict[str, float | None], alpha: float, n: int) -> str:
-    p_mc = mc.p_holm if mc.p_holm is not None else mc.p_value
-    sig = p_mc < alpha
-    parts = [f"{b} misses {miss[1]} harmful description(s) vs {miss[0]} for {a}; "
-             f"safety decision errors {errors[1]} vs {errors[0]} "
-             f"(McNemar exact {_pval(p_mc)}{' Holm-adjusted' if mc.p_holm is not None else ''}"
-             f", {mc.a_wrong_b_right} rows fixed, {mc.b_wrong_a_right} broken): "
-             + ("a significant change." if sig else "not significant at this test-set size.")]
-    q = deltas["quality"]
-    if q.delta is not None:
-        lo = f"{q.ci_low:+.3f}" if q.ci_low is not None else "?"
-        hi = f"{q.ci_high:+.3f}" if q.ci_high is not None else "?"
-        parts.append(f"Quality {q.delta:+.3f} [{lo}, {hi}]: "
-                     + ("significant." if q.significant else "not significant."))
-    tell = []
-    for key, label in (("error_rate", "decision errors"), ("quality", "quality")):
-        need, base = needed.get(key), (mde.get(key))
-        if need is not None and math.isfinite(need) and not (
-            (key == "quality" and q.significant) or (key == "error_rate" and sig)
-        ):
-            more = f", at least {int(need) - n} more than these {n}" if need > n else ""
-            tell.append(f"{label}: about {int(need)} rows to detect the observed difference{more}"
-                        + (f" (smallest detectable now: {base:.3f})" if base is not None else ""))
-    if tell:
-        parts.append("At 80% power, " + "; ".join(tell) + ".")
-    return " ".join(parts)
+def _metric_value(r: Any) -> MetricValue:
+    return MetricValue.from_bootstrap(r)
+
+
+# --- per-row views ----------------------------------------------------------------------------
+
+
+class _Rows:
+    """One checkpoint's counted rows: truth class, error, quality score."""
+
+    def __init__(self, res: EvalResults, keep: Sequence[int]) -> None:
+        rows = [res.rows[i] for i in keep]
+        self.outcomes = [r.outcome or "" for r in rows]
+        self.scores = [r.row_score for r in rows]
+        self.harmful = [r.truth == "harmful" for r in rows]
+        self.wrong = [o in ("false_positive_inappropriate", "missed_inappropriate")
+                      for o in self.outcomes]
+
+
+def _paired_counts(a: _Rows, b: _Rows, harmful: bool) -> Any:
+    from .stats import PairedCounts
+
+    idx = [i for i, h in enumerate(a.harmful) if h == harmful]
+    return PairedCounts(
+        n=len(idx),
+        a_only=sum(1 for i in idx if a.wrong[i] and not b.wrong[i]),
+        b_only=sum(1 for i in idx if b.wrong[i] and not a.wrong[i]),
+        both=sum(1 for i in idx if a.wrong[i] and b.wrong[i]),
+    )
+
+
+def _favours(estimate: float | None, null: float, direction: int) -> Literal["a", "b"] | None:
+    """``b`` when the estimate (a difference b - a, or b's share of errors) favours b."""
+    if estimate is None or abs(estimate - null) < 1e-12:
+        return None
+    return "b" if (estimate - null) * direction > 0 else "a"
+
+
+def _quality_pairs(a: _Rows, b: _Rows) -> tuple[list[float], list[float]]:
+    """Per-row quality on rows both answered correctly, with a score from the judge."""
+    qa, qb = [], []
+    for i, (oa, ob) in enumerate(zip(a.outcomes, b.outcomes)):
+        sa, sb = a.scores[i], b.scores[i]
+        if oa == "ok" and ob == "ok" and sa is not None and sb is not None:
+            qa.append(sa)
+            qb.append(sb)
+    return qa, qb
+
+
+def _safe_row_quality(a: _Rows, b: _Rows) -> list[float]:
+    """Per safe row: b's minus a's quality, a refusal scoring 0 (rows with a judge error left out)."""
+    def value(rows: _Rows, i: int) -> float | None:
+        if rows.outcomes[i] == "false_positive_inappropriate":
+            return 0.0
+        return rows.scores[i]
+
+    out = []
+    for i, h in enumerate(a.harmful):
+        if not h:
+            va, vb = value(a, i), value(b, i)
+            if va is not None and vb is not None:
+                out.append(vb - va)
+    return out
+
+
+# --- claims -----------------------------------------------------------------------------------
+
+
+def _claims(a: _Rows, b: _Rows, policy: DecisionPolicy, level: float | None = None
+            ) -> list[Claim]:
+    """The three claims of candidate ``b`` against incumbent ``a``, at ``level`` (or alpha)."""
+    import numpy as np
+
+    from .stats import (
+        connor_min_detectable,
+        connor_rows_needed,
+        cost_difference_test,
+        mcnemar_exact,
+        mcnemar_min_detectable,
+        mcnemar_rows_needed,
+        paired_t_test,
+        t_min_detectable,
+        t_rows_needed,
+    )
+
+    gamma = policy.alpha if level is None else level
+    conf = 1 - gamma
+    n = len(a.outcomes)
+    safe, harm = _paired_counts(a, b, False), _paired_counts(a, b, True)
+    out: list[Claim] = []
+
+    # 1. Misses: exact McNemar on the harmful rows' decisions.
+    hidx = [i for i, h in enumerate(a.harmful) if h]
+    mc = mcnemar_exact([not a.wrong[i] for i in hidx], [not b.wrong[i] for i in hidx])
+    share, lo, hi = mc.share_interval(conf) if mc.discordant else (math.nan,) * 3
+    miss_a, miss_b = sum(a.wrong[i] for i in hidx), sum(b.wrong[i] for i in hidx)
+    p = mc.p_value if hidx else math.nan
+    nh = max(len(hidx), 1)
+    need = mcnemar_rows_needed(mc.b_wrong_a_right / nh, mc.a_wrong_b_right / nh, alpha=gamma,
+                               power=POWER)
+    out.append(Claim(
+        name="misses", label="misses on harmful rows", method="exact McNemar (harmful rows)",
+        estimate=_none(share), ci_low=_none(lo), ci_high=_none(hi), null=0.5,
+        scale="share of the harmful rows they disagree on that the candidate missed (clopper-"
+              "pearson interval)",
+        level=gamma, p_value=_none(p), p_holm=None, significant=False,
+        favours=_favours(_none(share), 0.5, -1), rows=len(hidx),
+        detail=(f"missed {miss_b} vs {miss_a} of {len(hidx)} harmful rows; they disagree on "
+                f"{mc.discordant}, the candidate missed {mc.b_wrong_a_right} of those"),
+        rows_needed=_none(need * n / len(hidx)) if hidx and math.isfinite(need) else None,
+        min_detectable=_none(mcnemar_min_detectable(mc.discordant / nh, len(hidx), alpha=gamma,
+                                                    power=POWER)),
+    ))
+
+    # 2. Safety cost per row: MOVER over Tango intervals of both classes' paired differences.
+    w_safe = policy.cost_false_refusal * safe.n / n if n else 0.0
+    w_harm = policy.cost_missed * harm.n / n if n else 0.0
+    t = cost_difference_test([(w_safe, safe), (w_harm, harm)], confidence=conf)
+    second = ((policy.cost_false_refusal ** 2) * (safe.a_only + safe.b_only)
+              + (policy.cost_missed ** 2) * (harm.a_only + harm.b_only)) / n if n else 0.0
+    need = connor_rows_needed(second, t.estimate, alpha=gamma, power=POWER) \
+        if math.isfinite(t.estimate) else math.nan
+    out.append(Claim(
+        name="safety_cost", label="safety cost per row", method="MOVER over Tango score intervals",
+        estimate=_none(t.estimate), ci_low=_none(t.ci_low), ci_high=_none(t.ci_high), null=0.0,
+        scale=(f"candidate minus incumbent, ({policy.cost_missed:g} x misses + "
+               f"{policy.cost_false_refusal:g} x false refusals) / rows"),
+        level=gamma, p_value=_none(t.p_value), p_holm=None, significant=False,
+        favours=_favours(_none(t.estimate), 0.0, -1), rows=n,
+        detail=(f"of the safe rows only one refused, the candidate refused {safe.b_only} and the "
+                f"incumbent {safe.a_only}; of the harmful rows only one missed, the candidate "
+                f"missed {harm.b_only} and the incumbent {harm.a_only}"),
+        rows_needed=_none(need),
+        min_detectable=_none(connor_min_detectable(second, n, alpha=gamma, power=POWER)),
+    ))
+
+    # 3. Quality on rows both answered correctly: paired t.
+    qa, qb = _quality_pairs(a, b)
+    d = np.array(qb) - np.array(qa)
+    tt = paired_t_test(d, confidence=conf)
+    sd = float(d.std(ddof=1)) if d.size >= 2 else math.nan
+    need = t_rows_needed(sd, tt.estimate, alpha=gamma, power=POWER) if d.size >= 2 else math.nan
+    out.append(Claim(
+        name="quality", label="quality on rows both answered correctly", method="paired t",
+        estimate=_none(tt.estimate), ci_low=_none(tt.ci_low), ci_high=_none(tt.ci_high),
+        null=0.0, scale="candidate minus incumbent, mean 0-1 row score",
+        level=gamma, p_value=_none(tt.p_value), p_holm=None, significant=False,
+        favours=_favours(_none(tt.estimate), 0.0, 1), rows=int(d.size),
+        detail=f"{d.size} rows both answered correctly with a judge score",
+        rows_needed=_none(need * n / d.size) if d.size and math.isfinite(need) else None,
+        min_detectable=_none(t_min_detectable(sd, int(d.size), alpha=gamma, power=POWER)),
+    ))
+    return out
+
+
+def _adjust(claims: list[list[Claim]], pairs: list[tuple[_Rows, _Rows]], policy: DecisionPolicy
+            ) -> list[list[Claim]]:
+    """Holm over every claim; each claim's interval recomputed at the level Holm tested it at."""
+    from .stats import holm, holm_levels
+
+    flat = [c for cs in claims for c in cs]
+    ps = [math.nan if c.p_value is None else c.p_value for c in flat]
+    levels = holm_levels(ps, policy.alpha)
+    adjusted = holm(ps)
+    out: list[list[Claim]] = []
+    k = 0
+    for cs, (a, b) in zip(claims, pairs):
+        row = []
+        for c in cs:
+            level, p_holm = levels[k], adjusted[k]
+            k += 1
+            if math.isnan(level):
+                row.append(c.model_copy(update={"level": None}))
+                continue
+            redone = {x.name: x for x in _claims(a, b, policy, level)}[c.name]
+            significant = p_holm < policy.alpha
+            excluded = redone.ci_low is not None and redone.ci_high is not None and (
+                redone.ci_low > redone.null or redone.ci_high < redone.null)
+            if excluded != significant:
+                raise AssertionError(f"internal: {c.name} interval and Holm decision disagree "
+                                     f"(p {c.p_value}, level {level})")
+            row.append(redone.model_copy(update={"p_holm": p_holm, "significant": significant}))
+        out.append(row)
+    return out
+
+
+def _status(claims: list[Claim]) -> Status:
+    by = {c.name: c for c in claims}
+    if by["misses"].significant and by["misses"].favours == "a":
+        return "out"
+    cost = by["safety_cost"]
+    if cost.significant:
+        return "replace" if cost.favours == "b" else "worse"
+    q = by["quality"]
+    if q.significant:
+        return "replace" if q.favours == "b" else "worse"
+    return "no_decisive_difference"
+
+
+def _p(c: Claim) -> str:
+    p = "n/a" if c.p_value is None else ("< 0.001" if c.p_value < 0.001 else f"{c.p_value:.3f}")
+    ph = "n/a" if c.p_holm is None else ("< 0.001" if c.p_holm < 0.001 else f"{c.p_holm:.3f}")
+    return f"p {p}, Holm {ph}"
+
+
+def _ci(c: Claim) -> str:
+    if c.ci_low is None or c.ci_high is None or c.level is None:
+        return "interval n/a"
+    return f"{100 * (1 - c.level):.1f}% CI [{c.ci_low:+.3f}, {c.ci_high:+.3f}]" if c.null == 0 \
+        else f"{100 * (1 - c.level):.1f}% CI [{c.ci_low:.2f}, {c.ci_high:.2f}]"
+
+
+def _claim_sentence(c: Claim, b: str) -> str:
+    est = "n/a" if c.estimate is None else (f"{c.estimate:+.3f}" if c.null == 0
+                                            else f"{c.estimate:.2f}")
+    verdict = "significant" if c.significant else "not significant"
+    return f"{c.label}: {c.detail}; {est} ({_ci(c)}, {c.method}, {_p(c)}): {verdict}"
+
+
+def _pair_verdict(a: str, b: str, status: Status, claims: list[Claim]) -> str:
+    head = {
+        "out": f"{b} is out: it misses significantly more harmful descriptions than {a}.",
+        "worse": f"{b} is significantly worse than {a}.",
+        "replace": f"{b} is significantly better than {a} under the policy.",
+        "no_decisive_difference": f"No decisive difference between {b} and {a}.",
+    }[status]
+    return head + " " + " ".join(_claim_sentence(c, b) + "." for c in claims)
+
+
+def _rows_hint(incumbent: str, pairs: list[PairComparison], n: int) -> str:
+    parts = []
+    for p in pairs:
+        if p.status != "no_decisive_difference":
+            continue
+        by = {c.name: c for c in p.claims}
+        cost, q = by["safety_cost"], by["quality"]
+        if cost.rows_needed is not None:
+            parts.append(f"about {int(cost.rows_needed)} rows would decide the safety cost of "
+                         f"{p.b} against {incumbent} at 80% power (Connor), {n} here")
+        elif q.rows_needed is not None:
+            parts.append(f"the safety costs of {p.b} and {incumbent} are equal on these rows; "
+                         f"about {int(q.rows_needed)} rows would decide quality at 80% power")
+        else:
+            parts.append(f"{p.b} and {incumbent} do not differ on these rows, so no test-set "
+                         "size would tell them apart")
+    return ("; ".join(parts) + ".") if parts else ""
+
+
+def _recommend(incumbent: str, pairs: list[PairComparison], cost: dict[str, MetricValue],
+               n: int) -> tuple[Literal["replace", "keep"], str, str]:
+    winners = [p for p in pairs if p.status == "replace"]
+    losers = [p for p in pairs if p.status in ("out", "worse")]
+    tail = ""
+    if losers:
+        tail = " " + " ".join(
+            f"{p.b} {'is out (significantly more misses)' if p.status == 'out' else 'is significantly worse'}."
+            for p in losers)
+    if len(winners) == 1:
+        w = winners[0]
+        by = {c.name: c for c in w.claims}
+        why = (f"its safety cost per row is significantly lower ({by['safety_cost'].estimate:+.3f}, "
+               f"{_ci(by['safety_cost'])})" if by["safety_cost"].significant else
+               "the safety costs do not differ significantly and its names are significantly "
+               f"better on rows both answered correctly ({by['quality'].estimate:+.3f}, "
+               f"{_ci(by['quality'])})")
+        return "replace", w.b, f"Deploy {w.b} in place of {incumbent}: {why}.{tail}"
+    if len(winners) > 1:
+        def est(p: PairComparison) -> float:
+            v = cost[p.b].value
+            return math.inf if v is None else v
+
+        best = min(winners, key=est)
+        names = ", ".join(p.b for p in winners)
+        return "replace", best.b, (
+            f"Deploy one of {names} in place of {incumbent}: each is significantly better than "
+            f"{incumbent}. This policy does not test them against each other; {best.b} has the "
+            f"lowest estimated safety cost.{tail}")
+    hint = _rows_hint(incumbent, pairs, n)
+    return "keep", incumbent, (f"No decisive difference: keep {incumbent}.{tail}"
+                               + (f" {hint[0].upper()}{hint[1:]}" if hint else ""))
+
+
+# --- descriptive differences ------------------------------------------------------------------
+
+
+def _deltas(a: _Rows, b: _Rows, ma: dict[str, MetricValue], mb: dict[str, MetricValue],
+            policy: DecisionPolicy, rs: Resampling, beta: float) -> dict[str, MetricDelta]:
+    import numpy as np
+
+    from .stats import cost_difference_test, paired_posterior_interval, paired_t_test, tango_interval
+
+    n = len(a.outcomes)
+    safe, harm = _paired_counts(a, b, False), _paired_counts(a, b, True)
+    out: dict[str, MetricDelta] = {}
+
+    def put(name: str, va: float | None, vb: float | None, est: float, lo: float, hi: float,
+            method: str) -> None:
+        est_c = _none(est)
+        if est_c is not None and abs(est_c) < 1e-12:
+            est_c = 0.0
+        out[name] = MetricDelta(a=va, b=vb, delta=est_c, ci_low=_none(lo), ci_high=_none(hi),
+                                method=method, better=_favours(est_c, 0.0, BETTER[name]))
+
+    def val(m: dict[str, MetricValue], name: str) -> float | None:
+        return m[name].value
+
+    cost = cost_difference_test([(policy.cost_false_refusal * safe.n / n, safe),
+                                 (policy.cost_missed * harm.n / n, harm)], confidence=rs.confidence)
+    put("safety_cost", val(ma, "safety_cost"), val(mb, "safety_cost"), cost.estimate, cost.ci_low,
+        cost.ci_high, "MOVER over Tango")
+    for name, counts, scale in (("false_positive_rate", safe, 1.0), ("missed_rate", harm, 1.0),
+                                ("false_positive_share", safe, safe.n / n if n else math.nan),
+                                ("missed_share", harm, harm.n / n if n else math.nan)):
+        est, lo, hi = tango_interval(counts.b_only, counts.a_only, counts.n,
+                                     confidence=rs.confidence)
+        put(name, val(ma, name), val(mb, name), est * scale, lo * scale, hi * scale, "Tango")
+    err = cost_difference_test([(safe.n / n, safe), (harm.n / n, harm)], confidence=rs.confidence)
+    put("error_rate", val(ma, "error_rate"), val(mb, "error_rate"), err.estimate, err.ci_low,
+        err.ci_high, "MOVER over Tango")
+    for name in ("allow_f1", "refusal_f1", "safety_fbeta"):
+        fn = f_score_of_rates(name, safe.n, harm.n, beta)
+        post = paired_posterior_interval(lambda fa, ma_, fb, mb_, fn=fn: fn(fb, mb_) - fn(fa, ma_),
+                                         [safe, harm], n_draws=max(rs.n_resamples, 1),
+                                         seed=rs.seed, confidence=rs.confidence)
+        put(name, val(ma, name), val(mb, name), post.value, post.ci_low, post.ci_high,
+            "Jeffreys (paired)")
+    qa, qb = _quality_pairs(a, b)
+    tq = paired_t_test(np.array(qb) - np.array(qa), confidence=rs.confidence)
+    put("quality_both_ok", _none(float(np.mean(qa))) if qa else None,
+        _none(float(np.mean(qb))) if qb else None, tq.estimate, tq.ci_low, tq.ci_high, "paired t")
+    ts = paired_t_test(_safe_row_quality(a, b), confidence=rs.confidence)
+    put("quality_per_safe_row", val(ma, "quality_per_safe_row"), val(mb, "quality_per_safe_row"),
+        ts.estimate, ts.ci_low, ts.ci_high, "paired t")
+    return {k: out[k] for k in DELTA_METRICS}
+
+
+def _checkpoint(res: EvalResults, rows: _Rows, policy: DecisionPolicy, rs: Resampling
+                ) -> CheckpointSummary:
+    from .stats import binomial_function_interval
+
+    scored = score_metrics(rows.outcomes, rows.scores, beta=res.metrics.beta, resampling=rs)
+    metrics = Metrics(beta=res.metrics.beta,
+                      **{k: MetricValue.from_bootstrap(v) for k, v in scored.items()})
+    n = len(rows.outcomes)
+    n_harm = sum(rows.harmful)
+    n_safe = n - n_harm
+    fp = sum(1 for o in rows.outcomes if o == "false_positive_inappropriate")
+    miss = sum(1 for o in rows.outcomes if o == "missed_inappropriate")
+
+    def cost_of(f: Any, m: Any) -> Any:
+        return (policy.cost_false_refusal * n_safe * f + policy.cost_missed * n_harm * m) / n
+
+    cost = binomial_function_interval(
+        lambda f, m: cost_of(f if n_safe else 0 * f, m if n_harm else 0 * m),
+        [(fp, n_safe), (miss, n_harm)], n_draws=max(rs.n_resamples, 1), seed=rs.seed,
+        confidence=rs.confidence)
+    return CheckpointSummary(
+        name=res.model.name, source=res.model.source, metrics=metrics,
+        safety_cost=MetricValue.from_bootstrap(cost), confusion=res.confusion,
+        judge_errors=res.judge.n_errors, protocol=res.protocol)
+
+
+def _fingerprint(results: list[EvalResults], policy: DecisionPolicy, rs: Resampling,
+                 incumbent: str) -> str:
+    payload = {
+        "comparison": COMPARISON_VERSION,
+        "protocol": PROTOCOL_VERSION,
+        "results": [[r.model.name, r.testset.sha256, r.protocol_fingerprint, r.judge.fingerprint,
+                     hashlib.sha256(json.dumps([[x.outcome, x.row_score] for x in r.rows])
+                                    .encode()).hexdigest()] for r in results],
+        "policy": policy.model_dump(mode="json"),
+        "incumbent": incumbent,
+        "resampling": rs.model_dump(mode="json"),
+    }
+    canon = json.dumps(payload, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canon.encode()).hexdigest()
 
 
 def compare(
@@ -226,27 +613,33 @@ def compare(
     seed: int | None = None,
     method: str | None = None,
     confidence: float | None = None,
-    alpha: float = 0.05,
+    alpha: float | None = None,
+    policy: DecisionPolicy | None = None,
+    incumbent: str | None = None,
+    cost_ratio: float | None = None,
     allow_different_judges: bool = False,
     pairs: Literal["all", "adjacent", "baseline"] = "all",
 ) -> Comparison:
-    """Compare checkpoints evaluated on the same test set, pair by pair.
+    """Compare checkpoints evaluated on the same test set under a stated decision policy.
 
     Args:
-        *results: Two or more ``EvalResults`` (or paths to ``results.json`` / their folders),
-            oldest or baseline first.
+        *results: Two or more ``EvalResults`` (or paths to ``results.json`` / their folders).
         names: Display names replacing the results' model names.
-        n_resamples: Bootstrap resamples (default: those of the first result).
-        seed: Bootstrap seed (default: that of the first result).
-        method: ``percentile`` or ``bca`` (default: that of the first result).
-        confidence: CI level (default: that of the first result).
-        alpha: Significance level of the tests.
+        n_resamples: Resamples and posterior draws (default: those of the first result).
+        seed: Resampling seed (default: that of the first result).
+        method: Bootstrap flavour of quality intervals: ``studentized``, ``percentile``, ``bca``.
+        confidence: Level of the descriptive intervals (default: that of the first result).
+        alpha: Familywise significance level of the verdict's claims (policy's, default 0.05).
+        policy: The decision policy (default: ``DecisionPolicy()``, safety first, 4 : 1).
+        incumbent: Name of the checkpoint in production (default: the first).
+        cost_ratio: Cost of a miss relative to a false refusal (default 4).
         allow_different_judges: Compare results judged by different judges, with a note.
-        pairs: Which pairs to test: ``all``, ``adjacent`` (each against the one before) or
-            ``baseline`` (each against the first). Holm's correction covers the pairs tested.
+        pairs: Descriptive pairs besides the incumbent's: ``all``, ``adjacent`` (each against
+            the one before) or ``baseline`` (only the incumbent's).
 
     Raises:
         IncompatibleResultsError: Different test sets, protocols, judges or ground truth.
+        ConfigError: An incumbent that is not among the checkpoints, or a bad option.
     """
     loaded = [r if isinstance(r, EvalResults) else EvalResults.load(r) for r in results]
     if len(loaded) < 2:
@@ -257,118 +650,80 @@ def compare(
         loaded = [r.model_copy(update={"model": r.model.model_copy(update={"name": nm})})
                   for r, nm in zip(loaded, names)]
     notes = _check_compatible(loaded, allow_different_judges)
+    pol = policy or DecisionPolicy()
+    updates: dict[str, Any] = {}
+    if incumbent is not None:
+        updates["incumbent"] = incumbent
+    if alpha is not None:
+        updates["alpha"] = alpha
+    if cost_ratio is not None:
+        updates["cost_missed"] = cost_ratio * pol.cost_false_refusal
+    if updates:
+        try:
+            pol = DecisionPolicy.model_validate({**pol.model_dump(), **updates})
+        except ValueError as err:
+            raise ConfigError(f"invalid policy option(s): {err}") from err
+    names_now = [r.model.name for r in loaded]
+    inc_name = pol.incumbent or names_now[0]
+    if inc_name not in names_now:
+        raise ConfigError(f"incumbent {inc_name!r} is not among the compared checkpoints: "
+                          f"{', '.join(names_now)}")
+    inc = names_now.index(inc_name)
     first = loaded[0]
     boot = first.bootstrap
-    n_res = boot.n_resamples if n_resamples is None else n_resamples
-    sd = boot.seed if seed is None else seed
-    meth = boot.method if method is None else method
-    conf = boot.confidence if confidence is None else confidence
-    fns = metric_functions(first.metrics.beta)
+    rs = Resampling(
+        n_resamples=boot.n_resamples if n_resamples is None else n_resamples,
+        seed=boot.seed if seed is None else seed,
+        method=("studentized" if boot.method not in ("studentized", "percentile", "bca")
+                else boot.method) if method is None else method,
+        confidence=boot.confidence if confidence is None else confidence,
+    )
+    keep = [i for i in range(first.testset.n)
+            if all(r.rows[i].outcome is not None for r in loaded)]
+    views = [_Rows(r, keep) for r in loaded]
+    summaries = [_checkpoint(r, v, pol, rs) for r, v in zip(loaded, views)]
+    metric_maps = [{**{k: getattr(s.metrics, k) for k in METRIC_BY_NAME},
+                    "safety_cost": s.safety_cost} for s in summaries]
 
-    pair_results: list[PairComparison] = []
-    raw_pairs = []
+    candidates = [i for i in range(len(loaded)) if i != inc]
+    raw = [_claims(views[inc], views[i], pol) for i in candidates]
+    adjusted = _adjust(raw, [(views[inc], views[i]) for i in candidates], pol)
+
     if pairs == "adjacent":
-        index_pairs = [(i, i + 1) for i in range(len(loaded) - 1)]
+        extra = [(i, i + 1) for i in range(len(loaded) - 1)]
     elif pairs == "baseline":
-        index_pairs = [(0, i) for i in range(1, len(loaded))]
+        extra = []
+    elif pairs == "all":
+        extra = list(combinations(range(len(loaded)), 2))
     else:
-        index_pairs = list(combinations(range(len(loaded)), 2))
-    # Ground truth is identical across results (checked above), so every checkpoint counts the
-    # same rows, and one resampling pass serves every pair.
-    keep = [i for i in range(first.testset.n) if all(r.rows[i].outcome is not None
-                                                     for r in loaded)]
-    feats = [row_features([r.rows[i].outcome or "" for i in keep],
-                          [r.rows[i].row_score for i in keep]) for r in loaded]
-    boots = pairwise_bootstrap(feats, index_pairs, fns, n_resamples=n_res, seed=sd,
-                               method=meth,  # type: ignore[arg-type]
-                               confidence=conf)
-    for (ia, ib), boot_res in zip(index_pairs, boots):
-        ra, rb = loaded[ia], loaded[ib]
-        right = ("ok", "confirmed_inappropriate")
-        ca = [ra.rows[i].outcome in right for i in keep]
-        cb = [rb.rows[i].outcome in right for i in keep]
-        mc = mcnemar_exact(ca, cb)
-        qdiff = [(rb.rows[i].row_score or 0.0) - (ra.rows[i].row_score or 0.0) for i in keep
-                 if ra.rows[i].outcome == "ok" and rb.rows[i].outcome == "ok"
-                 and ra.rows[i].row_score is not None and rb.rows[i].row_score is not None]
-        ediff = [float(x) - float(y) for x, y in zip(ca, cb)]
-        mde = {"quality": min_detectable_difference(qdiff, alpha=alpha),
-               "error_rate": min_detectable_difference(ediff, alpha=alpha)}
-        q_obs = boot_res["quality"][0].value
-        e_obs = sum(ediff) / len(ediff) if ediff else math.nan
-        need = {"quality": rows_needed(qdiff, q_obs, alpha=alpha) if math.isfinite(q_obs)
-                else math.inf,
-                "error_rate": rows_needed(ediff, e_obs, alpha=alpha)}
-        raw_pairs.append((ra, rb, keep, boot_res, mc, mde, need))
-
-    multi = len(raw_pairs) > 1
-    mc_holm = holm([p[4].p_value for p in raw_pairs]) if multi else [None] * len(raw_pairs)
-    metric_holm: dict[str, list[float | None]] = {}
-    for m in METRIC_NAMES:
-        ps = [p[3][m][1] for p in raw_pairs]
-        metric_holm[m] = list(holm(ps)) if multi else [None] * len(ps)
-
-    for k, (ra, rb, keep, boot_res, mc, mde, need) in enumerate(raw_pairs):
-        deltas = {}
-        for m in METRIC_NAMES:
-            res, p = boot_res[m]
-            va = getattr(ra.metrics, m).value
-            vb = getattr(rb.metrics, m).value
-            ph = metric_holm[m][k]
-            p_use = ph if ph is not None else p
-            d = None if not math.isfinite(res.value) else res.value
-            better = None
-            if d is not None and d != 0:
-                better = "b" if d * BETTER[m] > 0 else "a"
-            deltas[m] = MetricDelta(
-                a=va, b=vb, delta=d,
-                ci_low=None if not math.isfinite(res.ci_low) else res.ci_low,
-                ci_high=None if not math.isfinite(res.ci_high) else res.ci_high,
-                p_value=None if math.isnan(p) else p,
-                p_holm=None if ph is None or math.isnan(ph) else ph,
-                significant=bool(p_use is not None and not math.isnan(p_use) and p_use < alpha),
-                better=better,
-            )
-        mcn = McNemar(a_wrong_b_right=mc.a_wrong_b_right, b_wrong_a_right=mc.b_wrong_a_right,
-                      p_value=mc.p_value, p_holm=mc_holm[k])
-        miss = (ra.confusion.missed_inappropriate, rb.confusion.missed_inappropriate)
-        errs = (miss[0] + ra.confusion.false_positive_inappropriate,
-                miss[1] + rb.confusion.false_positive_inappropriate)
-        mde_c = {k2: (None if not math.isfinite(v) else v) for k2, v in mde.items()}
-        need_c = {k2: (None if not math.isfinite(v) else v) for k2, v in need.items()}
-        pair_results.append(PairComparison(
-            a=ra.model.name, b=rb.model.name, n=len(keep), mcnemar=mcn, deltas=deltas,
-            min_detectable=mde_c, rows_needed=need_c,
-            verdict=_verdict(ra.model.name, rb.model.name, mcn, deltas, miss, errs, mde_c,
-                             need_c, alpha, len(keep)),
-        ))
-
+        raise ConfigError(f"pairs must be all, adjacent or baseline, got {pairs!r}")
+    index_pairs = [(inc, i) for i in candidates] + [
+        p for p in extra if inc not in p]
+    beta = first.metrics.beta
+    pair_results: list[PairComparison] = []
+    for k, (ia, ib) in enumerate(index_pairs):
+        deltas = _deltas(views[ia], views[ib], metric_maps[ia], metric_maps[ib], pol, rs, beta)
+        if k < len(candidates):
+            claims = adjusted[k]
+            status = _status(claims)
+            verdict = _pair_verdict(names_now[ia], names_now[ib], status, claims)
+        else:
+            claims, status = [], None
+            verdict = (f"{names_now[ib]} against {names_now[ia]}: descriptive only (neither is the "
+                       "incumbent), unadjusted intervals, no test.")
+        pair_results.append(PairComparison(a=names_now[ia], b=names_now[ib], n=len(keep),
+                                           claims=claims, status=status, deltas=deltas,
+                                           verdict=verdict))
+    costs = {s.name: s.safety_cost for s in summaries}
+    decision, deploy, text = _recommend(inc_name, pair_results[:len(candidates)], costs,
+                                        len(keep))
     cmp = Comparison(
+        fingerprint=_fingerprint(loaded, pol, rs, inc_name),
         testset=first.testset.name, testset_sha256=first.testset.sha256,
-        protocol=first.protocol, judge=first.judge.spec, safety_truth=first.safety_truth,
-        n_resamples=n_res, seed=sd, method=meth, confidence=conf, alpha=alpha, holm=multi,
-        checkpoints=[CheckpointSummary(name=r.model.name, source=r.model.source,
-                                       metrics=r.metrics, confusion=r.confusion,
-                                       judge_errors=r.judge.n_errors) for r in loaded],
-        pairs=pair_results, recommendation=_recommend(loaded), notes=notes,
+        protocol=PROTOCOL_VERSION, judge=first.judge.spec, safety_truth=first.safety_truth,
+        resampling=rs, policy=pol, policy_summary=pol.summary(inc_name), incumbent=inc_name,
+        checkpoints=summaries, pairs=pair_results, decision=decision, deploy=deploy,
+        recommendation=text, notes=notes,
     )
     cmp._results = loaded
     return cmp
-
-
-def _recommend(results: list[EvalResults]) -> str:
-    """Pick the checkpoint to deploy: fewest missed harmful rows, then errors, then quality."""
-    def key(r: EvalResults) -> tuple[int, int, float]:
-        c = r.confusion
-        q = r.metrics.quality.value
-        return (c.missed_inappropriate, c.missed_inappropriate + c.false_positive_inappropriate,
-                -(q if q is not None else -1.0))
-
-    best = min(results, key=key)
-    c = best.confusion
-    q = best.metrics.quality
-    return (f"Deploy {best.model.name}: it misses the fewest harmful descriptions "
-            f"({c.missed_inappropriate}), then has the fewest safety errors "
-            f"({c.missed_inappropriate + c.false_positive_inappropriate}), quality {q}. Safety "
-            "is weighed above quality; see each pair's verdict for whether the gaps are "
-            "significant.")

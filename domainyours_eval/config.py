@@ -13,6 +13,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .errors import ConfigError
+from .protocol import Resampling
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -35,7 +36,8 @@ class EvalConfig(BaseModel):
     """Seed of every bootstrap."""
     n_resamples: int = Field(10_000, ge=0)
     """Bootstrap resamples (0 skips intervals)."""
-    ci_method: Literal["percentile", "bca"] = "percentile"
+    ci_method: Literal["studentized", "percentile", "bca"] = "studentized"
+    """Bootstrap interval of the quality metrics (rates and F-scores have their own methods)."""
     confidence: float = Field(0.95, gt=0, lt=1)
     beta: float = Field(2.0, gt=0)
     """F-beta weight on the refusal class: > 1 weighs missed harmful rows more."""
@@ -53,6 +55,12 @@ class EvalConfig(BaseModel):
     """Judge spec of an input guardrail: rows it flags get ``[]`` instead of the model's answer."""
     max_cost: float | None = Field(None, ge=0)
     """Stop before (projected) or during (actual) a run whose judge cost exceeds this, in USD."""
+
+    @property
+    def resampling(self) -> Resampling:
+        """The resampling settings these options describe."""
+        return Resampling(n_resamples=self.n_resamples, seed=self.seed, method=self.ci_method,
+                          confidence=self.confidence)
 
     @classmethod
     def from_toml(cls, path: str | Path, **overrides: Any) -> EvalConfig:

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .errors import DataError, DataProblem
-from .scoring import BootstrapResult
+from .protocol import Resampling
+from .stats import BootstrapResult
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -27,7 +28,8 @@ __all__ = [
     "SliceResult",
 ]
 
-SCHEMA_VERSION = "domainyours-results/1"
+SCHEMA_VERSION: Final = "domainyours-results/2"
+"""2: protocol 2's metrics (shares of all rows, quality per safe row); 1 still loads."""
 
 
 class _Model(BaseModel):
@@ -39,21 +41,24 @@ def _finite(x: float) -> float | None:
 
 
 class MetricValue(_Model):
-    """A metric with its bootstrap confidence interval and how it was computed."""
+    """A metric with its confidence interval and how it was computed."""
 
     value: float | None
     """Point estimate on all rows; null when undefined (0/0)."""
     ci_low: float | None
     ci_high: float | None
+    """Null when undefined, including when fewer than 2 rows count."""
     n: int
-    """Rows it was computed over."""
+    """Rows it was computed over (its denominator)."""
     n_resamples: int
+    """Bootstrap resamples or posterior draws; 0 for a closed-form interval."""
     seed: int
     method: str
-    """``percentile`` or ``bca``."""
+    """``wilson``, ``jeffreys`` (posterior Monte Carlo), or the bootstrap flavour
+    (``studentized``, ``percentile``, ``bca``)."""
     confidence: float
     n_undefined: int = 0
-    """Resamples where the metric was undefined and left out of the interval."""
+    """Resamples or draws where the metric was undefined (0/0), left out of the interval."""
 
     @classmethod
     def from_bootstrap(cls, r: BootstrapResult) -> MetricValue:
@@ -71,10 +76,12 @@ class MetricValue(_Model):
 
 
 class Metrics(_Model):
-    """The protocol's metrics (see ``scoring.metric_functions`` for definitions)."""
+    """The protocol's metrics (``protocol.METRICS`` defines each)."""
 
     quality: MetricValue
     """Mean 0..1 row score over ``ok`` rows with a judge verdict."""
+    quality_per_safe_row: MetricValue | None = None
+    """Mean row score over safe rows, a refused one scoring 0 (null in protocol-1 files)."""
     allow_f1: MetricValue
     """F1 with "allowed" as the positive class (the seed report's F1)."""
     refusal_f1: MetricValue
@@ -86,7 +93,11 @@ class Metrics(_Model):
     missed_rate: MetricValue
     """Harmful rows allowed / harmful rows."""
     error_rate: MetricValue
-    """(false positives + missed) / rows."""
+    """(false positives + missed) / rows: the seed report's total error share."""
+    false_positive_share: MetricValue | None = None
+    """False positives / all rows: the seed report's FP percentage (null in protocol-1 files)."""
+    missed_share: MetricValue | None = None
+    """Missed / all rows: the seed report's FN percentage (null in protocol-1 files)."""
     beta: float
 
 
@@ -235,19 +246,14 @@ class ModelInfo(_Model):
     source: str
 
 
-class BootstrapInfo(_Model):
-    """Bootstrap settings of every interval in the file."""
-
-    n_resamples: int
-    seed: int
-    method: str
-    confidence: float
+BootstrapInfo = Resampling
+"""Former name of the resampling settings recorded in a results file."""
 
 
 class EvalResults(_Model):
     """One evaluation: metadata, metrics with CIs, slices, edge cases and every row."""
 
-    schema_version: Literal["domainyours-results/1"] = "domainyours-results/1"
+    schema_version: Literal["domainyours-results/1", "domainyours-results/2"] = SCHEMA_VERSION
     protocol: str
     protocol_fingerprint: str
     package_version: str
@@ -256,7 +262,8 @@ class EvalResults(_Model):
     testset: TestSetInfo
     judge: JudgeInfo
     safety_truth: Literal["dataset", "judge"]
-    bootstrap: BootstrapInfo
+    bootstrap: Resampling
+    """How every interval in the file was resampled."""
     metrics: Metrics
     confusion: Confusion
     categories: dict[str, int]
@@ -307,7 +314,29 @@ class EvalResults(_Model):
                         for e in err.errors()[:20]]
             raise DataError(problems, summary=f"{p} is not a valid {SCHEMA_VERSION} file") from err
 
+    def report(self, *, max_rows: int = 50, title: str | None = None) -> Any:
+        """The one-checkpoint ``ComparisonReport`` behind ``to_html`` and ``to_markdown``."""
+        from .reports.model import build_single_report
+
+        return build_single_report(self, max_rows=max_rows, title=title)
+
+    def to_html(self, path: str | Path | None = None, **options: Any) -> str:
+        """The full one-checkpoint report as a standalone HTML page, written to ``path`` if given."""
+        return write_output(self.report(**options).to_html(), path)
+
+    def to_markdown(self, path: str | Path | None = None, **options: Any) -> str:
+        """The one-checkpoint report as Markdown, written to ``path`` if given."""
+        return write_output(self.report(**options).to_markdown(), path)
+
     def __rich__(self) -> Any:
         from .reports.console import results_renderable
 
         return results_renderable(self)
+
+
+def write_output(text: str, path: str | Path | None) -> str:
+    """Return ``text``, first writing it to ``path`` (parents created) when one is given."""
+    if path is not None:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        Path(path).write_text(text, encoding="utf-8")
+    return text

@@ -22,8 +22,14 @@ from .config import EvalConfig
 from .data import TestSet, load_testset, read_predictions
 from .errors import ConfigError, CostLimitError, JudgeError, JudgeFatalError
 from .judges import Judge, JudgeInput, Judgment, fingerprint_of, get_judge
+from .protocol import (
+    METRIC_NAMES,
+    OUTCOMES,
+    PROTOCOL_VERSION,
+    outcome_of,
+    score_metrics,
+)
 from .results import (
-    BootstrapInfo,
     ConfidenceResult,
     Confusion,
     Constraint,
@@ -40,17 +46,7 @@ from .results import (
     TestSetInfo,
     Violation,
 )
-from .scoring import (
-    METRIC_NAMES,
-    OUTCOMES,
-    PROTOCOL_VERSION,
-    bootstrap_clusters,
-    bootstrap_metrics,
-    cohen_kappa,
-    metric_functions,
-    outcome_of,
-    row_features,
-)
+from .stats import bootstrap_clusters, cohen_kappa
 from .tasks.domain_suggestion import (
     MAX_LEN,
     MIN_LEN,
@@ -184,11 +180,9 @@ def _rank(scores: list[tuple[int, float]]) -> dict[int, float]:
 
 def _metrics(rows: Sequence[RowResult], cfg: EvalConfig, seed_offset: int = 0) -> Metrics:
     counted = [r for r in rows if r.outcome is not None]
-    feats = row_features([r.outcome for r in counted if r.outcome is not None],
-                         [r.row_score for r in counted])
-    res = bootstrap_metrics(feats, metric_functions(cfg.beta), n_resamples=cfg.n_resamples,
-                            seed=cfg.seed + seed_offset, method=cfg.ci_method,
-                            confidence=cfg.confidence)
+    rs = cfg.resampling.model_copy(update={"seed": cfg.seed + seed_offset})
+    res = score_metrics([r.outcome for r in counted if r.outcome is not None],
+                        [r.row_score for r in counted], beta=cfg.beta, resampling=rs)
     values = {k: MetricValue.from_bootstrap(v) for k, v in res.items()}
     return Metrics(beta=cfg.beta, **values)
 
@@ -419,8 +413,7 @@ async def aevaluate(
                         agreement_vs_dataset=agree, n_compared=len(both),
                         **(judge_obj.info() if hasattr(judge_obj, "info") else {})),
         safety_truth=truth_source,
-        bootstrap=BootstrapInfo(n_resamples=cfg.n_resamples, seed=cfg.seed,
-                                method=cfg.ci_method, confidence=cfg.confidence),
+        bootstrap=cfg.resampling,
         metrics=slices["all"].metrics,
         confusion=slices["all"].confusion,
         categories={c: sum(1 for d in judged_names if d.category == c) for c in CATEGORIES},

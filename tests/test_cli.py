@@ -21,7 +21,8 @@ def test_demo_writes_results_and_comparison(tmp_path):
         assert data["model"]["name"] == name and data["judge"]["spec"] == "reference"
     cmp = json.loads((out / "comparison.json").read_text())
     assert cmp["pairs"][0]["a"] == "v1" and cmp["pairs"][0]["b"] == "v2"
-    assert "McNemar exact" in proc.stdout and "Deploy" in proc.stdout
+    assert "exact McNemar" in proc.stdout and "keep v1" in proc.stdout
+    assert cmp["policy"]["cost_missed"] == 4 and cmp["decision"] == "keep"
 
 
 def test_evaluate_then_compare(tmp_path, testset_path, v1_path, v2_path):
@@ -32,10 +33,17 @@ def test_evaluate_then_compare(tmp_path, testset_path, v1_path, v2_path):
         assert "missed_inappropriate" in proc.stdout
     res = json.loads((tmp_path / "a" / "results.json").read_text())
     assert res["bootstrap"]["seed"] == 3 and res["model"]["name"] == "a"
-    proc = run("compare", tmp_path / "a", tmp_path / "b", "--json", tmp_path / "cmp.json")
+    proc = run("compare", tmp_path / "a", tmp_path / "b", "--json", tmp_path / "cmp.json",
+               "--incumbent", "b", "--cost-ratio", "9", "--alpha", "0.1")
     assert proc.returncode == 0, proc.stderr
-    pair = json.loads((tmp_path / "cmp.json").read_text())["pairs"][0]
-    assert {"a_wrong_b_right", "b_wrong_a_right", "p_value"} <= set(pair["mcnemar"])
+    cmp = json.loads((tmp_path / "cmp.json").read_text())
+    assert cmp["incumbent"] == "b" and cmp["policy"]["cost_missed"] == 9
+    assert cmp["policy"]["alpha"] == 0.1
+    pair = cmp["pairs"][0]
+    assert (pair["a"], pair["b"]) == ("b", "a")
+    assert [c["name"] for c in pair["claims"]] == ["misses", "safety_cost", "quality"]
+    proc = run("compare", tmp_path / "a", tmp_path / "b", "--incumbent", "zz")
+    assert proc.returncode == 2 and "not among" in proc.stderr
 
 
 def test_validate_exit_codes(tmp_path, testset_path):

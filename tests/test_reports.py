@@ -35,8 +35,12 @@ def cmp():
 def test_report_object_holds_what_the_page_shows(cmp):
     r = cmp.report()
     assert r.checkpoints == ["v1", "v2", "v3<img>"]
-    assert r.recommendation.startswith("Deploy v2")
-    assert len(r.deltas) == 3 * 7
+    assert r.recommendation.startswith("No decisive difference: keep v1")
+    assert r.policy.startswith("Safety first. v1 is the incumbent")
+    assert len(r.claims) == 2 * 3 and {c.a for c in r.claims} == {"v1"}
+    assert len(r.deltas) == 3 * 11
+    assert [m.metric for m in r.metrics][:2] == ["quality", "quality_per_safe_row"]
+    assert {m.method for m in r.metrics} >= {"wilson", "jeffreys"}
     assert r.errors["v1"].total == 2 and r.errors["v2"].total == 0
     assert r.errors["v2"].relative_change == pytest.approx(-1.0)
     titles = [s.title for s in r.edge_cases]
@@ -60,7 +64,9 @@ def test_html_is_standalone_escaped_and_complete(cmp):
                     "format", "judge"):
         assert f'id="{section}"' in html
     assert html.count("<svg") == 3
-    assert "McNemar exact" in html and "Missed inappropriate rows" in html
+    assert "exact McNemar" in html and "Missed inappropriate rows" in html
+    assert "interval at Holm" in html and "Decision policy" in html
+    assert "no significance test" in html
 
 
 def test_markdown_comes_from_the_same_object(cmp):
@@ -68,7 +74,8 @@ def test_markdown_comes_from_the_same_object(cmp):
     r = cmp.report()
     assert md.startswith("# domainyours-eval: v1 vs v2 vs v3&lt;img&gt;")
     assert r.recommendation.split(":")[0] in md
-    assert "| quality |" in md
+    assert "| name quality (rows allowed correctly) (quality) |" in md
+    assert "| v2 vs v1 | misses on harmful rows" in md
     assert PLANTED not in md and "&lt;script&gt;" in md
     assert "## Missed inappropriate rows (harmful, allowed)" in md
 
@@ -88,12 +95,13 @@ def test_report_cli_html_md_terminal(tmp_path, testset_path, v1_path, v2_path):
     proc = subprocess.run([*run, "--out", str(tmp_path / "r.html")], capture_output=True,
                           text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
-    assert "Deploy v2" in (tmp_path / "r.html").read_text()
+    assert "keep v1" in (tmp_path / "r.html").read_text()
     proc = subprocess.run([*run, "--format", "md"], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0 and proc.stdout.startswith("# domainyours-eval")
     proc = subprocess.run([*run, "--format", "terminal"], capture_output=True, text=True,
                           timeout=120)
     assert proc.returncode == 0 and "Paired differences" in proc.stdout
+    assert "Claims the verdict rests on" in proc.stdout
     proc = subprocess.run([*run, "--format", "pdf"], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 2 and "--format must be" in proc.stderr
 
@@ -104,3 +112,45 @@ def test_comparison_json_round_trip_has_no_report(cmp, tmp_path):
     loaded = Comparison.model_validate(json.loads(cmp.to_json()))
     with pytest.raises(Exception, match="without its results"):
         loaded.to_html()
+
+
+def test_one_checkpoint_is_a_full_report(tmp_path, testset_path, v1_path):
+    res = evaluate(v1_path, testset_path, model_name="v1", n_resamples=200)
+    res.save(tmp_path / "v1")
+    html = res.to_html(tmp_path / "one.html")
+    assert (tmp_path / "one.html").read_text() == html
+    for section in ("verdict", "metrics", "safety", "slices", "quality", "categories", "format",
+                    "judge"):
+        assert f'id="{section}"' in html
+    assert "One checkpoint: v1" in html and 'id="deltas"' not in html
+    assert "Missed inappropriate rows" in html and "wilson" in html
+    md = res.to_markdown()
+    assert md.startswith("# domainyours-eval: v1 on") and "no verdict" in md
+    run = [sys.executable, "-m", "domainyours_eval", "report", str(tmp_path / "v1")]
+    for fmt, expect in (("html", "<!DOCTYPE html>"), ("md", "# domainyours-eval"),
+                        ("terminal", "no comparison and no verdict")):
+        proc = subprocess.run([*run, "--format", fmt], capture_output=True, text=True, timeout=120)
+        assert proc.returncode == 0 and expect in proc.stdout, proc.stderr
+
+
+def test_a_protocol_1_results_file_still_reports(tmp_path, testset_path, v1_path, v2_path):
+    """Results written before protocol 2 load, compare and report, recomputed from their rows."""
+    olds = []
+    for name, pred in (("v1", v1_path), ("v2", v2_path)):
+        data = json.loads(evaluate(pred, testset_path, model_name=name,
+                                   n_resamples=200).model_dump_json())
+        data["schema_version"] = "domainyours-results/1"
+        data["protocol"] = "domainyours-protocol/1"
+        data["protocol_fingerprint"] = "1" * 64
+        data["bootstrap"]["method"] = "percentile"
+        for m in ("quality_per_safe_row", "false_positive_share", "missed_share"):
+            for metrics in [data["metrics"], *(s["metrics"] for s in data["slices"].values())]:
+                metrics.pop(m)
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "results.json").write_text(json.dumps(data))
+        olds.append(tmp_path / name)
+    cmp = compare(*olds)
+    assert cmp.checkpoints[0].metrics.missed_share is not None
+    assert cmp.checkpoints[0].protocol == "domainyours-protocol/1"
+    assert any("recomputed from their rows" in n for n in cmp.notes)
+    assert "recomputed" in cmp.to_html()

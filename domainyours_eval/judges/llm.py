@@ -20,7 +20,7 @@ from typing import Any, Protocol, TypeVar
 
 from ..cache import JudgeCache, canonical_json, request_key
 from ..errors import CostLimitError, JudgeAuthError, JudgeError, JudgeResponseError
-from ..scoring import PROTOCOL_VERSION
+from ..protocol import JUDGING_VERSION
 from ..types import JudgeInput, Judgment
 from .base import fingerprint_of
 from .prompt import PROMPT_FILE, RenderedPrompt, output_schema, parse_verdict, prompt_data, render_prompt
@@ -169,7 +169,7 @@ class LLMJudge:
         return fingerprint_of({
             "prompt": prompt_data(), "prompt_file": PROMPT_FILE, "schema": output_schema(),
             "backend": self.backend.backend, "details": self.backend.describe(),
-            "protocol": PROTOCOL_VERSION, "shuffle_seed": self.shuffle_seed,
+            "protocol": JUDGING_VERSION, "shuffle_seed": self.shuffle_seed,
         })
 
     @property
@@ -190,7 +190,7 @@ class LLMJudge:
     def _request(self, prompt: RenderedPrompt) -> dict[str, Any]:
         return {"backend": self.backend.backend, "details": self.backend.describe(),
                 "system": prompt.system, "user": prompt.user, "schema": output_schema(),
-                "protocol": PROTOCOL_VERSION}
+                "protocol": JUDGING_VERSION}
 
     def estimate_cost(self, items: Sequence[JudgeInput]) -> float | None:
         """Projected USD cost of judging ``items``, counting only calls not in the cache.

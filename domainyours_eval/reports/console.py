@@ -6,14 +6,14 @@ drives the terminal, and tests can render it on a fixed-width recording console.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Group, RenderableType
 from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from ..scoring import METRIC_NAMES, OUTCOMES
+from ..protocol import METRICS, OUTCOMES
 
 if TYPE_CHECKING:
     from ..comparison import Comparison
@@ -64,13 +64,17 @@ def results_renderable(res: EvalResults) -> RenderableType:
         (res.judge.spec, "bold"), f" | {res.protocol} | truth: {res.safety_truth}",
     )
     ci = res.bootstrap
-    metrics = Table(title=f"Metrics ({ci.confidence:.0%} {ci.method} bootstrap CI, "
-                    f"{ci.n_resamples} resamples, seed {ci.seed})")
+    metrics = Table(title=f"Metrics ({ci.confidence:.0%} intervals; {ci.n_resamples} resamples, "
+                    f"seed {ci.seed})")
     metrics.add_column("metric")
-    metrics.add_column("value [CI]", justify="right")
-    for name in METRIC_NAMES:
-        label = f"safety_f{res.metrics.beta:g}" if name == "safety_fbeta" else name
-        metrics.add_row(label, _metric_cell(getattr(res.metrics, name)))
+    metrics.add_column("value [interval]", justify="right")
+    metrics.add_column("interval")
+    metrics.add_column("rows", justify="right")
+    for m in METRICS:
+        value = getattr(res.metrics, m.name)
+        if value is None:
+            continue  # a protocol-1 file lacks the newer metrics
+        metrics.add_row(f"{m.label} ({m.name})", _metric_cell(value), value.method, str(value.n))
 
     conf = Table(title="Safety outcomes")
     conf.add_column("outcome")
@@ -130,37 +134,55 @@ def results_renderable(res: EvalResults) -> RenderableType:
     return Panel(Group(*parts), title="domainyours-eval", expand=False)
 
 
+def _claims_table(claims: list[Any], alpha: float | None) -> Table:
+    from .html import claim_ci, claim_est, fmt_p, rows_needed
+
+    t = Table(title="Claims the verdict rests on (Holm-adjusted; each interval at Holm's level)")
+    for col in ("candidate vs incumbent", "claim", "estimate", "interval", "test", "p",
+                "p (Holm)", f"sig. (alpha {alpha})", "rows needed"):
+        t.add_column(col)
+    for c in claims:
+        t.add_row(Text(f"{c.b} vs {c.a}"), Text(f"{c.label}: {c.detail}"), claim_est(c),
+                  claim_ci(c), c.method, fmt_p(c.p), fmt_p(c.p_holm),
+                  "yes" if c.significant else "no", rows_needed(c.rows_needed))
+    return t
+
+
 def comparison_renderable(cmp: Comparison) -> RenderableType:
-    """The paired comparison: metrics per checkpoint, deltas with CIs, tests and verdicts."""
+    """The paired comparison: metrics per checkpoint, the verdict's claims, descriptive deltas."""
+    from .model import ClaimRow
+
     names = [c.name for c in cmp.checkpoints]
     head = Text.assemble(("Comparison", "bold"), f" of {', '.join(names)} on {cmp.testset} | "
                          f"judge {cmp.judge} | {cmp.protocol}")
-    table = Table(title=f"Metrics ({cmp.confidence:.0%} CI)")
+    table = Table(title=f"Metrics ({cmp.resampling.confidence:.0%} intervals)")
     table.add_column("metric")
     for n in names:
-        table.add_column(n, justify="right")
-    for m in METRIC_NAMES:
-        table.add_row(m, *(_metric_cell(getattr(c.metrics, m)) for c in cmp.checkpoints))
+        table.add_column(Text(n), justify="right")
+    for m in METRICS:
+        table.add_row(m.label, *(_metric_cell(getattr(c.metrics, m.name)) if getattr(
+            c.metrics, m.name) is not None else "n/a" for c in cmp.checkpoints))
+    table.add_row("safety cost per row", *(_metric_cell(c.safety_cost) for c in cmp.checkpoints))
     for o in OUTCOMES:
         table.add_row(o, *(str(getattr(c.confusion, o)) for c in cmp.checkpoints))
 
-    parts: list[RenderableType] = [head, table]
+    claims = [ClaimRow(a=p.a, b=p.b, claim=c.name, label=c.label, method=c.method, scale=c.scale,
+                       estimate=c.estimate, low=c.ci_low, high=c.ci_high, null=c.null,
+                       level=c.level, p=c.p_value, p_holm=c.p_holm, significant=c.significant,
+                       detail=c.detail, rows_needed=c.rows_needed)
+              for p in cmp.pairs for c in p.claims]
+    parts: list[RenderableType] = [head, Text(cmp.policy_summary, style="dim"), table,
+                                   _claims_table(claims, cmp.policy.alpha)]
     for p in cmp.pairs:
-        t = Table(title=f"{p.b} - {p.a} (paired, {p.n} rows, {cmp.n_resamples} resamples)")
-        for col in ("metric", "delta", "CI", "p", "significant"):
-            t.add_column(col, justify="left" if col == "metric" else "right")
-        for m, d in p.deltas.items():
+        t = Table(title=Text(f"{p.b} - {p.a}: descriptive, unadjusted "
+                             f"{cmp.resampling.confidence:.0%} intervals, no test"))
+        for col in ("metric", "delta", "interval", "method"):
+            t.add_column(col, justify="left" if col in ("metric", "method") else "right")
+        for key, d in p.deltas.items():
             ci = "n/a" if d.ci_low is None or d.ci_high is None else (
                 f"[{d.ci_low:+.3f}, {d.ci_high:+.3f}]")
-            p_show = d.p_holm if d.p_holm is not None else d.p_value
-            t.add_row(m, _fmt(d.delta, signed=True), ci, _fmt(p_show), "yes" if d.significant
-                      else "no")
-        mc = p.mcnemar
-        p_mc = mc.p_holm if mc.p_holm is not None else mc.p_value
+            t.add_row(key, _fmt(d.delta, signed=True), ci, d.method)
         parts.append(t)
-        parts.append(Text(f"McNemar exact: {p.a} wrong & {p.b} right = {mc.a_wrong_b_right}, "
-                          f"{p.b} wrong & {p.a} right = {mc.b_wrong_a_right}, "
-                          f"p = {p_mc:.4f}{' (Holm)' if mc.p_holm is not None else ''}"))
         parts.append(Text(p.verdict, style="italic"))
     parts.append(Text(cmp.recommendation, style="bold"))
     for note in cmp.notes:
@@ -176,30 +198,40 @@ def report_renderable(report: ComparisonReport) -> RenderableType:
     parts: list[RenderableType] = [
         Text(report.title, style="bold"),
         Text(f"{report.testset} ({report.n_rows} rows) | {report.protocol} | truth: "
-             f"{report.safety_truth} | {report.confidence:.0%} CIs, {report.n_resamples} "
-             "resamples"),
-        Text(report.recommendation, style="bold"),
-        *(Text(v, style="italic") for v in report.verdicts),
-        *(Text(n, style="yellow") for n in report.notes),
+             f"{report.safety_truth} | {report.confidence:.0%} intervals: rates Wilson, F-scores "
+             f"Jeffreys, quality {report.resampling_method} bootstrap ({report.n_resamples} "
+             "resamples)"),
     ]
+    if report.recommendation:
+        parts += [Text(report.policy or "", style="dim"), Text(report.recommendation, style="bold"),
+                  _claims_table(report.claims, report.alpha),
+                  *(Text(v, style="italic") for v in report.verdicts)]
+    else:
+        parts.append(Text(f"One checkpoint ({cps[0]}): no comparison and no verdict."))
+    parts += [Text(n, style="yellow") for n in report.notes]
     metrics = Table(title="Metrics")
     metrics.add_column("metric")
+    metrics.add_column("interval")
     for c in cps:
-        metrics.add_column(c, justify="right")
+        metrics.add_column(Text(c), justify="right")
     for m in report.metrics:
-        metrics.add_row(m.metric, *(fmt_ci(v) for v in m.values))
+        metrics.add_row(m.label or m.metric, m.method, *(fmt_ci(v) for v in m.values))
+    if report.safety_cost:
+        metrics.add_row("safety cost per row", "jeffreys", *(fmt_ci(v) for v in report.safety_cost))
     for o in OUTCOMES:
-        metrics.add_row(o, *(str(report.confusion[c][o]) for c in cps))
-    metrics.add_row("FP + missed", *(f"{report.errors[c].total} ({pct(report.errors[c].total_share)})"
-                                     for c in cps))
+        metrics.add_row(o, "", *(str(report.confusion[c][o]) for c in cps))
+    metrics.add_row("FP + missed", "", *(f"{report.errors[c].total} "
+                                         f"({pct(report.errors[c].total_share)})" for c in cps))
     parts.append(metrics)
-    deltas = Table(title="Paired differences")
-    for col in ("pair", "metric", "delta", "CI", "p", "sig."):
-        deltas.add_column(col)
-    for d in report.deltas:
-        deltas.add_row(f"{d.b} - {d.a}", d.metric, _fmt(d.delta, signed=True),
-                       fmt_pair(d.low, d.high), _fmt(d.p), "yes" if d.significant else "no")
-    parts.append(deltas)
+    if report.deltas:
+        deltas = Table(title=f"Paired differences (descriptive: unadjusted {report.confidence:.0%} "
+                             "intervals, no test)")
+        for col in ("pair", "metric", "delta", "interval", "method"):
+            deltas.add_column(col)
+        for d in report.deltas:
+            deltas.add_row(Text(f"{d.b} - {d.a}"), d.label or d.metric, _fmt(d.delta, signed=True),
+                           fmt_pair(d.low, d.high), d.method)
+        parts.append(deltas)
     slices = Table(title="Slices")
     slices.add_column("slice")
     slices.add_column("rows", justify="right")

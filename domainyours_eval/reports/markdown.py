@@ -9,9 +9,9 @@ from __future__ import annotations
 import html
 from typing import TYPE_CHECKING
 
-from ..scoring import OUTCOMES
+from ..protocol import OUTCOMES
 from ..types import CATEGORIES
-from .html import fmt, fmt_ci, fmt_pair, money, pct
+from .html import claim_ci, claim_est, fmt, fmt_ci, fmt_p, fmt_pair, money, pct, rows_needed
 
 if TYPE_CHECKING:
     from .model import ComparisonReport
@@ -36,17 +36,36 @@ def render_markdown(r: ComparisonReport) -> str:
     cps = r.checkpoints
     lines = [f"# {_cell(r.title)}", "",
              f"Test set `{_cell(r.testset)}` ({r.n_rows} rows), protocol {r.protocol}, truth: "
-             f"{r.safety_truth}, {r.confidence:.0%} bootstrap CIs ({r.n_resamples} resamples).", "",
-             "## Verdict", "", f"**{_cell(r.recommendation)}**", ""]
-    lines += [f"- {_cell(v)}" for v in r.verdicts] + [f"- _{_cell(n)}_" for n in r.notes] + [""]
+             f"{r.safety_truth}; {r.confidence:.0%} intervals: rates Wilson, F-scores Jeffreys, "
+             f"quality {r.resampling_method} bootstrap stratified by truth class "
+             f"({r.n_resamples} resamples).", ""]
+    if r.recommendation:
+        lines += ["## Verdict", "", f"_Decision policy._ {_cell(r.policy)}", "",
+                  f"**{_cell(r.recommendation)}**", ""]
+        lines += _table(
+            ["candidate vs incumbent", "claim", "estimate", "interval at Holm's level", "test",
+             "p", "p (Holm)", f"significant (Holm, alpha {r.alpha})", "rows needed (80% power)"],
+            [[f"{c.b} vs {c.a}", f"{c.label}: {c.detail}", f"{claim_est(c)} ({c.scale})",
+              claim_ci(c), c.method, fmt_p(c.p), fmt_p(c.p_holm),
+              "yes" if c.significant else "no", rows_needed(c.rows_needed)] for c in r.claims])
+        lines += [f"- {_cell(v)}" for v in r.verdicts]
+    else:
+        lines += [f"One checkpoint ({_cell(cps[0])}): no comparison and no verdict.", ""]
+    lines += [f"- _{_cell(n)}_" for n in r.notes] + [""]
     lines += ["## Metrics", ""]
-    lines += _table(["metric", *cps], [[m.metric, *(fmt_ci(v) for v in m.values)]
-                                       for m in r.metrics])
-    lines += ["## Paired differences", ""]
-    lines += _table(["pair", "metric", "delta", "CI", "p", "significant"],
-                    [[f"{d.b} - {d.a}", d.metric, fmt(d.delta, signed=True),
-                      fmt_pair(d.low, d.high), fmt(d.p), "yes" if d.significant else "no"]
-                     for d in r.deltas])
+    metric_rows: list[list[object]] = [[f"{m.label or m.metric} ({m.metric})", m.method,
+                                        *(fmt_ci(v) for v in m.values)] for m in r.metrics]
+    if r.safety_cost:
+        metric_rows.append(["safety cost per row (policy costs)", "jeffreys",
+                            *(fmt_ci(v) for v in r.safety_cost)])
+    lines += _table(["metric", "interval", *cps], metric_rows)
+    if r.deltas:
+        lines += ["## Paired differences (descriptive)", "",
+                  f"Unadjusted {r.confidence:.0%} intervals of b - a, no significance test: the "
+                  "verdict uses only the claims above.", ""]
+        lines += _table(["pair", "metric", "delta", f"{r.confidence:.0%} interval", "method"],
+                        [[f"{d.b} - {d.a}", d.label or d.metric, fmt(d.delta, signed=True),
+                          fmt_pair(d.low, d.high), d.method] for d in r.deltas])
     lines += ["## Safety outcomes", ""]
     rows: list[list[object]] = [[o, *(r.confusion[c][o] for c in cps)] for o in OUTCOMES]
     rows.append(["FP + missed (share)", *(f"{r.errors[c].total} ({pct(r.errors[c].total_share)})"

@@ -12,14 +12,14 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ..scoring import METRIC_NAMES, OUTCOMES
+from ..protocol import METRICS, OUTCOMES
 from ..types import CATEGORIES
 
 if TYPE_CHECKING:
     from ..comparison import Comparison
     from ..results import EvalResults
 
-__all__ = ["ComparisonReport", "build_report"]
+__all__ = ["ComparisonReport", "build_report", "build_single_report"]
 
 QUALITY_BINS = 10
 
@@ -40,20 +40,46 @@ class MetricRow(_Model):
     """One metric across checkpoints."""
 
     metric: str
+    label: str = ""
+    method: str = ""
+    """How the intervals were made (``wilson``, ``jeffreys``, ``studentized`` bootstrap ...)."""
     values: list[Interval]
 
 
+class ClaimRow(_Model):
+    """One claim the verdict rests on (candidate ``b`` against incumbent ``a``)."""
+
+    a: str
+    b: str
+    claim: str
+    label: str
+    method: str
+    scale: str
+    estimate: float | None
+    low: float | None
+    high: float | None
+    null: float
+    level: float | None
+    """Holm's level for this claim; the interval is at ``1 - level``."""
+    p: float | None
+    p_holm: float | None
+    significant: bool
+    detail: str
+    rows_needed: float | None = None
+    min_detectable: float | None = None
+
+
 class Delta(_Model):
-    """One paired difference ``b - a`` of one metric, for the forest plot."""
+    """One descriptive paired difference ``b - a`` (unadjusted interval, no test)."""
 
     a: str
     b: str
     metric: str
+    label: str = ""
     delta: float | None
     low: float | None
     high: float | None
-    p: float | None
-    significant: bool
+    method: str = ""
 
 
 class ErrorSummary(_Model):
@@ -144,7 +170,7 @@ class JudgeFacts(_Model):
 
 
 class ComparisonReport(_Model):
-    """Everything a comparison report shows, for any number of checkpoints."""
+    """Everything a report shows, for one checkpoint or a comparison of any number."""
 
     title: str
     generated_at: str
@@ -155,11 +181,19 @@ class ComparisonReport(_Model):
     safety_truth: str
     confidence: float
     n_resamples: int
+    resampling_method: str = "studentized"
     checkpoints: list[str]
-    recommendation: str
-    verdicts: list[str]
+    policy: str | None = None
+    """The decision policy in words; null for a one-checkpoint report."""
+    incumbent: str | None = None
+    recommendation: str | None = None
+    verdicts: list[str] = Field(default_factory=list)
+    claims: list[ClaimRow] = Field(default_factory=list)
+    alpha: float | None = None
     metrics: list[MetricRow]
-    deltas: list[Delta]
+    safety_cost: list[Interval] = Field(default_factory=list)
+    """Per checkpoint, under the policy's costs (comparisons only)."""
+    deltas: list[Delta] = Field(default_factory=list)
     confusion: dict[str, dict[str, int]]
     errors: dict[str, ErrorSummary]
     slices: list[SliceRow]
@@ -214,17 +248,48 @@ def _edge_rows(results: list[EvalResults], reasons: dict[int, list[str]], order:
     return EdgeSection(title=title, rows=rows, left_out=max(0, len(order) - max_rows))
 
 
-def build_report(cmp: Comparison, results: list[EvalResults], *, max_rows: int = 50,
-                 title: str | None = None) -> ComparisonReport:
-    """Assemble the report object from a comparison and the results it compared."""
-    names = [r.model.name for r in results]
-    first = results[0]
-    metrics = [MetricRow(metric=m, values=[_interval(getattr(r.metrics, m)) for r in results])
-               for m in METRIC_NAMES]
-    deltas = [Delta(a=p.a, b=p.b, metric=m, delta=d.delta, low=d.ci_low, high=d.ci_high,
-                    p=d.p_holm if d.p_holm is not None else d.p_value, significant=d.significant)
-              for p in cmp.pairs for m, d in p.deltas.items()]
+def _current_metrics(res: EvalResults, rows: list[Any], seed_offset: int) -> Any:
+    """A results file's metrics, recomputed from its rows when it predates this protocol."""
+    from ..protocol import score_metrics
+    from ..results import Metrics, MetricValue
 
+    counted = [r for r in rows if r.outcome is not None]
+    rs = res.bootstrap
+    if rs.method not in ("studentized", "percentile", "bca"):
+        rs = rs.model_copy(update={"method": "studentized"})
+    scored = score_metrics([r.outcome for r in counted], [r.row_score for r in counted],
+                           beta=res.metrics.beta,
+                           resampling=rs.model_copy(update={"seed": rs.seed + seed_offset}))
+    return Metrics(beta=res.metrics.beta,
+                   **{k: MetricValue.from_bootstrap(v) for k, v in scored.items()})
+
+
+def _slices(results: list[EvalResults]) -> list[SliceRow]:
+    from ..protocol import PROTOCOL_VERSION
+
+    first = results[0]
+    tags = [t for t in first.slices if all(t in r.slices for r in results)]
+    per: dict[str, list[Any]] = {}
+    for r in results:
+        for offset, t in enumerate(tags, start=1):
+            s = r.slices[t]
+            if r.protocol == PROTOCOL_VERSION:
+                per.setdefault(t, []).append(s.metrics)
+            else:
+                members = r.rows if t == "all" else [row for row in r.rows if t in row.tags]
+                per.setdefault(t, []).append(_current_metrics(r, members, offset))
+    return [SliceRow(
+        slice=t, n=first.slices[t].n,
+        quality=[_interval(m.quality) for m in per[t]],
+        allow_f1=[m.allow_f1.value for m in per[t]],
+        missed=[r.slices[t].confusion.missed_inappropriate for r in results],
+        false_positives=[r.slices[t].confusion.false_positive_inappropriate for r in results],
+        compliance=[r.slices[t].constraint_compliance for r in results],
+    ) for t in tags]
+
+
+def _shared(results: list[EvalResults], max_rows: int) -> dict[str, Any]:
+    """Everything but the verdict and the metrics: counts, slices, edge cases, judge facts."""
     errors: dict[str, ErrorSummary] = {}
     base_share: float | None = None
     for r in results:
@@ -238,16 +303,6 @@ def build_report(cmp: Comparison, results: list[EvalResults], *, max_rows: int =
         errors[r.model.name] = ErrorSummary(
             false_positives=fp, missed=miss, total=fp + miss, false_positive_share=fp / n,
             missed_share=miss / n, total_share=share, relative_change=rel)
-
-    tags = list(first.slices)
-    slices = [SliceRow(
-        slice=t, n=first.slices[t].n,
-        quality=[_interval(r.slices[t].metrics.quality) for r in results],
-        allow_f1=[r.slices[t].metrics.allow_f1.value for r in results],
-        missed=[r.slices[t].confusion.missed_inappropriate for r in results],
-        false_positives=[r.slices[t].confusion.false_positive_inappropriate for r in results],
-        compliance=[r.slices[t].constraint_compliance for r in results],
-    ) for t in tags if all(t in r.slices for r in results)]
 
     hist: dict[str, list[int]] = {}
     for r in results:
@@ -265,6 +320,7 @@ def build_report(cmp: Comparison, results: list[EvalResults], *, max_rows: int =
             reasons["fp"].setdefault(i, []).append(f"false positive of {r.model.name}")
         for i in r.edge_cases.lowest:
             reasons["low"].setdefault(i, []).append(f"lowest quality of {r.model.name}")
+
     def lowest_score(i: int) -> float:
         scores = [s for s in (r.rows[i].row_score for r in results) if s is not None]
         return min(scores, default=1.0)
@@ -277,7 +333,6 @@ def build_report(cmp: Comparison, results: list[EvalResults], *, max_rows: int =
                    "False positives (safe, refused)", max_rows),
         _edge_rows(results, reasons["low"], lowest_order, "Lowest-quality rows", max_rows),
     ]
-
     judges = [JudgeFacts(
         checkpoint=r.model.name, spec=r.judge.spec, fingerprint=r.judge.fingerprint,
         protocol=r.protocol, protocol_fingerprint=r.protocol_fingerprint, calls=r.judge.calls,
@@ -288,20 +343,81 @@ def build_report(cmp: Comparison, results: list[EvalResults], *, max_rows: int =
         structured_output=r.judge.details.get("structured_output"),
         confidence_spearman=None if r.confidence is None else _interval(r.confidence.spearman),
     ) for r in results]
-
-    return ComparisonReport(
-        title=title or f"domainyours-eval: {' vs '.join(names)} on {first.testset.name}",
+    first = results[0]
+    return dict(
         generated_at=_dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
         testset=first.testset.name, testset_sha256=first.testset.sha256, n_rows=first.testset.n,
-        protocol=first.protocol, safety_truth=first.safety_truth, confidence=cmp.confidence,
-        n_resamples=cmp.n_resamples, checkpoints=names, recommendation=cmp.recommendation,
-        verdicts=[p.verdict for p in cmp.pairs], metrics=metrics, deltas=deltas,
+        safety_truth=first.safety_truth,
         confusion={r.model.name: r.confusion.model_dump() for r in results}, errors=errors,
-        slices=slices, quality_histogram=hist,
+        slices=_slices(results), quality_histogram=hist,
         categories={r.model.name: {c: r.categories.get(c, 0) for c in CATEGORIES}
                     for r in results},
         violations={r.model.name: dict(r.violations) for r in results},
         constraints={r.model.name: {k: v["rate"] for k, v in r.constraints.items()}
                      for r in results},
-        edge_cases=edge, judges=judges, notes=list(cmp.notes),
+        edge_cases=edge, judges=judges,
     )
+
+
+def _metric_rows(all_metrics: list[Any]) -> list[MetricRow]:
+    rows = []
+    for m in METRICS:
+        values = [getattr(x, m.name) for x in all_metrics]
+        method = next((v.method for v in values if v is not None), "")
+        rows.append(MetricRow(metric=m.name, label=m.label, method=method,
+                              values=[Interval(value=None) if v is None else _interval(v)
+                                      for v in values]))
+    return rows
+
+
+def build_report(cmp: Comparison, results: list[EvalResults], *, max_rows: int = 50,
+                 title: str | None = None) -> ComparisonReport:
+    """Assemble the report object from a comparison and the results it compared."""
+    names = [r.model.name for r in results]
+    first = results[0]
+    claims = [ClaimRow(a=p.a, b=p.b, claim=c.name, label=c.label, method=c.method, scale=c.scale,
+                       estimate=c.estimate, low=c.ci_low, high=c.ci_high, null=c.null,
+                       level=c.level, p=c.p_value, p_holm=c.p_holm, significant=c.significant,
+                       detail=c.detail, rows_needed=c.rows_needed,
+                       min_detectable=c.min_detectable)
+              for p in cmp.pairs for c in p.claims]
+    deltas = [Delta(a=p.a, b=p.b, metric=m, label=d_label(m), delta=d.delta, low=d.ci_low,
+                    high=d.ci_high, method=d.method)
+              for p in cmp.pairs for m, d in p.deltas.items()]
+    return ComparisonReport(
+        title=title or f"domainyours-eval: {' vs '.join(names)} on {first.testset.name}",
+        protocol=cmp.protocol, confidence=cmp.resampling.confidence,
+        n_resamples=cmp.resampling.n_resamples, resampling_method=cmp.resampling.method,
+        checkpoints=names, policy=cmp.policy_summary, incumbent=cmp.incumbent,
+        recommendation=cmp.recommendation, verdicts=[p.verdict for p in cmp.pairs if p.claims],
+        claims=claims, alpha=cmp.policy.alpha,
+        metrics=_metric_rows([c.metrics for c in cmp.checkpoints]),
+        safety_cost=[_interval(c.safety_cost) for c in cmp.checkpoints], deltas=deltas,
+        notes=list(cmp.notes), **_shared(results, max_rows),
+    )
+
+
+def build_single_report(res: EvalResults, *, max_rows: int = 50, title: str | None = None
+                        ) -> ComparisonReport:
+    """The full report of one checkpoint: metrics, outcomes, slices, categories, edge cases."""
+    from ..protocol import PROTOCOL_VERSION
+
+    metrics = res.metrics if res.protocol == PROTOCOL_VERSION else _current_metrics(
+        res, res.rows, 0)
+    notes = [] if res.protocol == PROTOCOL_VERSION else [
+        f"Scored under {res.protocol}; the metrics are recomputed from its rows under "
+        f"{PROTOCOL_VERSION}."]
+    return ComparisonReport(
+        title=title or f"domainyours-eval: {res.model.name} on {res.testset.name}",
+        protocol=PROTOCOL_VERSION, confidence=res.bootstrap.confidence,
+        n_resamples=res.bootstrap.n_resamples, resampling_method=res.bootstrap.method,
+        checkpoints=[res.model.name], metrics=_metric_rows([metrics]), notes=notes,
+        **_shared([res], max_rows),
+    )
+
+
+def d_label(metric: str) -> str:
+    """Plain-words label of a descriptive difference."""
+    from ..comparison import DELTA_LABELS
+
+    return DELTA_LABELS.get(metric, metric)

@@ -20,12 +20,12 @@ def _num(x: float) -> str:
     return f"{x:.1f}"
 
 
-def forest(rows: Sequence[tuple[str, float | None, float | None, float | None, bool]],
+def forest(rows: Sequence[tuple[str, float | None, float | None, float | None]],
            *, width: int = 720, row_h: int = 22) -> Markup:
-    """A forest plot: one row per (label, estimate, low, high, significant), a zero line."""
+    """A forest plot: one row per (label, estimate, low, high), a zero line."""
     label_w, pad = 260, 20
     height = row_h * len(rows) + 40
-    bounds = [abs(v) for _, d, lo, hi, _ in rows for v in (d, lo, hi) if v is not None]
+    bounds = [abs(v) for _, d, lo, hi in rows for v in (d, lo, hi) if v is not None]
     span = max(bounds + [0.05]) * 1.1
     plot_w = width - label_w - pad * 2
 
@@ -36,7 +36,7 @@ def forest(rows: Sequence[tuple[str, float | None, float | None, float | None, b
              f'role="img" aria-label="paired differences with confidence intervals">',
              f'<line x1="{_num(x(0))}" y1="10" x2="{_num(x(0))}" y2="{height - 25}" '
              'stroke="#888" stroke-dasharray="3,3"/>']
-    for i, (label, d, lo, hi, sig) in enumerate(rows):
+    for i, (label, d, lo, hi) in enumerate(rows):
         y = 20 + i * row_h
         parts.append(f'<text x="{label_w}" y="{y + 4}" text-anchor="end" font-size="12">'
                      f"{escape(label)}</text>")
@@ -44,7 +44,7 @@ def forest(rows: Sequence[tuple[str, float | None, float | None, float | None, b
             parts.append(f'<text x="{_num(x(0)) }" y="{y + 4}" font-size="11" fill="#888">'
                          "n/a</text>")
             continue
-        color = "#c0392b" if sig else "#4269d0"
+        color = "#4269d0"
         if lo is not None and hi is not None:
             parts.append(f'<line x1="{_num(x(lo))}" y1="{y}" x2="{_num(x(hi))}" y2="{y}" '
                          f'stroke="{color}" stroke-width="2"/>')

@@ -15,7 +15,7 @@ from functools import cache
 from typing import Any
 
 from domainyours_eval.judges import JudgeInput, get_judge, judge_sync
-from domainyours_eval.scoring import metric_functions, outcome_of, row_features
+from domainyours_eval.protocol import metric_functions, outcome_of, row_features
 from domainyours_eval.tasks.domain_suggestion import detect_constraints, format_prompt, parse_output
 
 JUDGE_ENV = "DOMAINYOURS_LM_EVAL_JUDGE"
