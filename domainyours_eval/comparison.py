@@ -34,7 +34,16 @@ from .protocol import (
 )
 from .results import Confusion, EvalResults, Metrics, MetricValue, write_output
 
-__all__ = ["Claim", "Comparison", "MetricDelta", "PairComparison", "compare"]
+__all__ = [
+    "CheckpointRows",
+    "Claim",
+    "Comparison",
+    "MetricDelta",
+    "PairComparison",
+    "compare",
+    "pair_claims",
+    "pair_deltas",
+]
 
 COMPARISON_VERSION: Final = "domainyours-comparison/2"
 POWER = 0.8
@@ -235,19 +244,30 @@ def _metric_value(r: Any) -> MetricValue:
 # --- per-row views ----------------------------------------------------------------------------
 
 
-class _Rows:
-    """One checkpoint's counted rows: truth class, error, quality score."""
+class CheckpointRows:
+    """One checkpoint's counted rows, as the paired statistics need them.
 
-    def __init__(self, res: EvalResults, keep: Sequence[int]) -> None:
-        rows = [res.rows[i] for i in keep]
-        self.outcomes = [r.outcome or "" for r in rows]
-        self.scores = [r.row_score for r in rows]
-        self.harmful = [r.truth == "harmful" for r in rows]
+    Args:
+        outcomes: Each row's outcome (one of ``OUTCOMES``).
+        scores: Each row's quality score, ``None`` when it has none.
+    """
+
+    def __init__(self, outcomes: Sequence[str], scores: Sequence[float | None]) -> None:
+        self.outcomes = list(outcomes)
+        self.scores = list(scores)
+        self.harmful = [o in ("confirmed_inappropriate", "missed_inappropriate")
+                        for o in self.outcomes]
         self.wrong = [o in ("false_positive_inappropriate", "missed_inappropriate")
                       for o in self.outcomes]
 
+    @classmethod
+    def of(cls, res: EvalResults, keep: Sequence[int]) -> CheckpointRows:
+        """The rows ``keep`` of a results file."""
+        rows = [res.rows[i] for i in keep]
+        return cls([r.outcome or "" for r in rows], [r.row_score for r in rows])
 
-def _paired_counts(a: _Rows, b: _Rows, harmful: bool) -> Any:
+
+def _paired_counts(a: CheckpointRows, b: CheckpointRows, harmful: bool) -> Any:
     from .stats import PairedCounts
 
     idx = [i for i, h in enumerate(a.harmful) if h == harmful]
@@ -266,7 +286,7 @@ def _favours(estimate: float | None, null: float, direction: int) -> Literal["a"
     return "b" if (estimate - null) * direction > 0 else "a"
 
 
-def _quality_pairs(a: _Rows, b: _Rows) -> tuple[list[float], list[float]]:
+def _quality_pairs(a: CheckpointRows, b: CheckpointRows) -> tuple[list[float], list[float]]:
     """Per-row quality on rows both answered correctly, with a score from the judge."""
     qa, qb = [], []
     for i, (oa, ob) in enumerate(zip(a.outcomes, b.outcomes)):
@@ -277,9 +297,9 @@ def _quality_pairs(a: _Rows, b: _Rows) -> tuple[list[float], list[float]]:
     return qa, qb
 
 
-def _safe_row_quality(a: _Rows, b: _Rows) -> list[float]:
+def _safe_row_quality(a: CheckpointRows, b: CheckpointRows) -> list[float]:
     """Per safe row: b's minus a's quality, a refusal scoring 0 (rows with a judge error left out)."""
-    def value(rows: _Rows, i: int) -> float | None:
+    def value(rows: CheckpointRows, i: int) -> float | None:
         if rows.outcomes[i] == "false_positive_inappropriate":
             return 0.0
         return rows.scores[i]
@@ -296,9 +316,13 @@ def _safe_row_quality(a: _Rows, b: _Rows) -> list[float]:
 # --- claims -----------------------------------------------------------------------------------
 
 
-def _claims(a: _Rows, b: _Rows, policy: DecisionPolicy, level: float | None = None
+def pair_claims(a: CheckpointRows, b: CheckpointRows, policy: DecisionPolicy, level: float | None = None
             ) -> list[Claim]:
-    """The three claims of candidate ``b`` against incumbent ``a``, at ``level`` (or alpha)."""
+    """The three claims of candidate ``b`` against incumbent ``a``, unadjusted, at ``level``.
+
+    ``level`` defaults to the policy's alpha; ``compare`` recomputes each claim at the level Holm
+    tested it at.
+    """
     import numpy as np
 
     from .stats import (
@@ -383,7 +407,7 @@ def _claims(a: _Rows, b: _Rows, policy: DecisionPolicy, level: float | None = No
     return out
 
 
-def _adjust(claims: list[list[Claim]], pairs: list[tuple[_Rows, _Rows]], policy: DecisionPolicy
+def _adjust(claims: list[list[Claim]], pairs: list[tuple[CheckpointRows, CheckpointRows]], policy: DecisionPolicy
             ) -> list[list[Claim]]:
     """Holm over every claim; each claim's interval recomputed at the level Holm tested it at."""
     from .stats import holm, holm_levels
@@ -402,7 +426,7 @@ def _adjust(claims: list[list[Claim]], pairs: list[tuple[_Rows, _Rows]], policy:
             if math.isnan(level):
                 row.append(c.model_copy(update={"level": None}))
                 continue
-            redone = {x.name: x for x in _claims(a, b, policy, level)}[c.name]
+            redone = {x.name: x for x in pair_claims(a, b, policy, level)}[c.name]
             significant = p_holm < policy.alpha
             excluded = redone.ci_low is not None and redone.ci_high is not None and (
                 redone.ci_low > redone.null or redone.ci_high < redone.null)
@@ -513,8 +537,9 @@ def _recommend(incumbent: str, pairs: list[PairComparison], cost: dict[str, Metr
 # --- descriptive differences ------------------------------------------------------------------
 
 
-def _deltas(a: _Rows, b: _Rows, ma: dict[str, MetricValue], mb: dict[str, MetricValue],
+def pair_deltas(a: CheckpointRows, b: CheckpointRows, ma: dict[str, MetricValue], mb: dict[str, MetricValue],
             policy: DecisionPolicy, rs: Resampling, beta: float) -> dict[str, MetricDelta]:
+    """Descriptive differences ``b - a`` of every metric, unadjusted, at ``rs.confidence``."""
     import numpy as np
 
     from .stats import cost_difference_test, paired_posterior_interval, paired_t_test, tango_interval
@@ -564,7 +589,7 @@ def _deltas(a: _Rows, b: _Rows, ma: dict[str, MetricValue], mb: dict[str, Metric
     return {k: out[k] for k in DELTA_METRICS}
 
 
-def _checkpoint(res: EvalResults, rows: _Rows, policy: DecisionPolicy, rs: Resampling
+def _checkpoint(res: EvalResults, rows: CheckpointRows, policy: DecisionPolicy, rs: Resampling
                 ) -> CheckpointSummary:
     from .stats import binomial_function_interval
 
@@ -674,19 +699,20 @@ def compare(
     rs = Resampling(
         n_resamples=boot.n_resamples if n_resamples is None else n_resamples,
         seed=boot.seed if seed is None else seed,
-        method=("studentized" if boot.method not in ("studentized", "percentile", "bca")
-                else boot.method) if method is None else method,
+        # A file from an earlier protocol recorded that protocol's default, not a choice.
+        method=(boot.method if first.protocol == PROTOCOL_VERSION else "studentized")
+        if method is None else method,
         confidence=boot.confidence if confidence is None else confidence,
     )
     keep = [i for i in range(first.testset.n)
             if all(r.rows[i].outcome is not None for r in loaded)]
-    views = [_Rows(r, keep) for r in loaded]
+    views = [CheckpointRows.of(r, keep) for r in loaded]
     summaries = [_checkpoint(r, v, pol, rs) for r, v in zip(loaded, views)]
     metric_maps = [{**{k: getattr(s.metrics, k) for k in METRIC_BY_NAME},
                     "safety_cost": s.safety_cost} for s in summaries]
 
     candidates = [i for i in range(len(loaded)) if i != inc]
-    raw = [_claims(views[inc], views[i], pol) for i in candidates]
+    raw = [pair_claims(views[inc], views[i], pol) for i in candidates]
     adjusted = _adjust(raw, [(views[inc], views[i]) for i in candidates], pol)
 
     if pairs == "adjacent":
@@ -702,7 +728,7 @@ def compare(
     beta = first.metrics.beta
     pair_results: list[PairComparison] = []
     for k, (ia, ib) in enumerate(index_pairs):
-        deltas = _deltas(views[ia], views[ib], metric_maps[ia], metric_maps[ib], pol, rs, beta)
+        deltas = pair_deltas(views[ia], views[ib], metric_maps[ia], metric_maps[ib], pol, rs, beta)
         if k < len(candidates):
             claims = adjusted[k]
             status = _status(claims)

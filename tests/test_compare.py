@@ -226,29 +226,27 @@ def test_type_one_error_of_every_flag_stays_at_alpha_under_the_null():
     """Two checkpoints drawn from one population: no flag may fire more than alpha allows."""
     import numpy as np
 
-    from domainyours_eval.comparison import _claims, _Rows
-    from domainyours_eval.policy import DecisionPolicy
+    from domainyours_eval.comparison import CheckpointRows, pair_claims
 
     rng = np.random.default_rng(0)
     pol = DecisionPolicy()
     n_safe, n_harm, reps = 24, 6, 300
     fired = {"misses": 0, "safety_cost": 0, "quality": 0}
 
-    class View(_Rows):
-        def __init__(self, wrong, scores):
-            self.harmful = [False] * n_safe + [True] * n_harm
-            self.wrong = list(wrong)
-            self.outcomes = [("false_positive_inappropriate" if w else "ok") if not h else
-                             ("missed_inappropriate" if w else "confirmed_inappropriate")
-                             for w, h in zip(wrong, self.harmful)]
-            self.scores = [s if o == "ok" else None for s, o in zip(scores, self.outcomes)]
+    def view(wrong, scores):
+        harmful = [False] * n_safe + [True] * n_harm
+        outcomes = [("false_positive_inappropriate" if w else "ok") if not h else
+                    ("missed_inappropriate" if w else "confirmed_inappropriate")
+                    for w, h in zip(wrong, harmful)]
+        return CheckpointRows(outcomes, [s if o == "ok" else None
+                                         for s, o in zip(scores, outcomes)])
 
     for _ in range(reps):
         p = np.r_[np.full(n_safe, 5 / 34), np.full(n_harm, 4 / 9)]
         base = rng.beta(8, 3, n_safe + n_harm)
-        a = View(rng.random(p.size) < p, np.clip(base + rng.normal(0, 0.05, p.size), 0, 1))
-        b = View(rng.random(p.size) < p, np.clip(base + rng.normal(0, 0.05, p.size), 0, 1))
-        for c in _claims(a, b, pol):
+        a = view(rng.random(p.size) < p, np.clip(base + rng.normal(0, 0.05, p.size), 0, 1))
+        b = view(rng.random(p.size) < p, np.clip(base + rng.normal(0, 0.05, p.size), 0, 1))
+        for c in pair_claims(a, b, pol):
             fired[c.name] += c.p_value is not None and c.p_value < pol.alpha
     for name, k in fired.items():
         # 300 replications: 0.05 + 2.5 standard errors.

@@ -17,6 +17,10 @@ def test_include_path_writes_an_absolute_data_path(tmp_path, testset_path):
     data = folder / "domainyours_test.jsonl"
     assert f'test: "{data.resolve()}"' in yaml
     assert "process_results: !function utils.process_results" in yaml
+    from domainyours_eval.protocol import METRICS
+
+    for m in METRICS:
+        assert f"aggregation: !function utils.agg_{m.name}\n" in yaml
     rows = [json.loads(line) for line in data.read_text().splitlines()]
     assert len(rows) == 28 and rows[22]["suggestions"] == []
     assert (folder / "utils.py").is_file()
@@ -38,6 +42,8 @@ def test_task_glue_scores_with_the_protocol(tmp_path):
     assert utils.agg_missed_rate(items) == pytest.approx(0.5)
     assert utils.agg_allow_f1(items) == pytest.approx(2 / 3)
     assert utils.agg_quality(items) == pytest.approx(items[0][1])
+    assert utils.agg_missed_share(items) == pytest.approx(1 / 3)
+    assert utils.agg_quality_per_safe_row(items) == pytest.approx(items[0][1])
     assert "Description: Coffee shop" in utils.doc_to_text(safe)
 
 
@@ -61,7 +67,8 @@ def test_real_lm_eval_run_and_import_round_trip(tmp_path):
     assert proc.returncode == 0, proc.stderr[-3000:]
     results = next((tmp_path / "out").rglob("results_*.json"))
     metrics = json.loads(results.read_text())["results"]["domainyours"]
-    for name in ("quality,none", "allow_f1,none", "refusal_f1,none", "missed_rate,none"):
+    for name in ("quality,none", "allow_f1,none", "refusal_f1,none", "missed_rate,none",
+                 "quality_per_safe_row,none", "error_rate,none"):
         assert name in metrics
     samples = next((tmp_path / "out").rglob("samples_domainyours_*.jsonl"))
     proc = subprocess.run([sys.executable, "-m", "domainyours_eval", "import-lm-eval",

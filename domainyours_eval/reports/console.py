@@ -138,13 +138,13 @@ def _claims_table(claims: list[Any], alpha: float | None) -> Table:
     from .html import claim_ci, claim_est, fmt_p, rows_needed
 
     t = Table(title="Claims the verdict rests on (Holm-adjusted; each interval at Holm's level)")
-    for col in ("candidate vs incumbent", "claim", "estimate", "interval", "test", "p",
+    for col in ("candidate vs incumbent", "claim (test)", "estimate", "interval", "p",
                 "p (Holm)", f"sig. (alpha {alpha})", "rows needed"):
         t.add_column(col)
     for c in claims:
-        t.add_row(Text(f"{c.b} vs {c.a}"), Text(f"{c.label}: {c.detail}"), claim_est(c),
-                  claim_ci(c), c.method, fmt_p(c.p), fmt_p(c.p_holm),
-                  "yes" if c.significant else "no", rows_needed(c.rows_needed))
+        t.add_row(Text(f"{c.b} vs {c.a}"), Text(f"{c.label} ({c.method})"), claim_est(c),
+                  claim_ci(c), fmt_p(c.p), fmt_p(c.p_holm), "yes" if c.significant else "no",
+                  rows_needed(c.rows_needed))
     return t
 
 

@@ -254,9 +254,8 @@ def _current_metrics(res: EvalResults, rows: list[Any], seed_offset: int) -> Any
     from ..results import Metrics, MetricValue
 
     counted = [r for r in rows if r.outcome is not None]
-    rs = res.bootstrap
-    if rs.method not in ("studentized", "percentile", "bca"):
-        rs = rs.model_copy(update={"method": "studentized"})
+    # An earlier protocol's recorded bootstrap flavour was its default, not a choice.
+    rs = res.bootstrap.model_copy(update={"method": "studentized"})
     scored = score_metrics([r.outcome for r in counted], [r.row_score for r in counted],
                            beta=res.metrics.beta,
                            resampling=rs.model_copy(update={"seed": rs.seed + seed_offset}))
@@ -363,7 +362,7 @@ def _metric_rows(all_metrics: list[Any]) -> list[MetricRow]:
     rows = []
     for m in METRICS:
         values = [getattr(x, m.name) for x in all_metrics]
-        method = next((v.method for v in values if v is not None), "")
+        method = " / ".join(dict.fromkeys(v.method for v in values if v is not None))
         rows.append(MetricRow(metric=m.name, label=m.label, method=method,
                               values=[Interval(value=None) if v is None else _interval(v)
                                       for v in values]))
@@ -410,7 +409,8 @@ def build_single_report(res: EvalResults, *, max_rows: int = 50, title: str | No
     return ComparisonReport(
         title=title or f"domainyours-eval: {res.model.name} on {res.testset.name}",
         protocol=PROTOCOL_VERSION, confidence=res.bootstrap.confidence,
-        n_resamples=res.bootstrap.n_resamples, resampling_method=res.bootstrap.method,
+        n_resamples=res.bootstrap.n_resamples,
+        resampling_method=metrics.quality.method if metrics.quality else res.bootstrap.method,
         checkpoints=[res.model.name], metrics=_metric_rows([metrics]), notes=notes,
         **_shared([res], max_rows),
     )

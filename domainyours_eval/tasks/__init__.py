@@ -66,8 +66,14 @@ def lm_eval_include_path(testset: str | Path | None = None, *, directory: str | 
                     encoding="utf-8")
     src = resources.files(__name__).joinpath("lm_eval")
     template = src.joinpath("domainyours.yaml.in").read_text(encoding="utf-8")
-    (folder / "domainyours.yaml").write_text(template.replace("@DATA@", str(data.resolve())),
-                                             encoding="utf-8")
+    from ..protocol import METRICS
+
+    # Every protocol metric, from its one table, aggregated by the protocol's own function.
+    metrics = "".join(f"  - metric: {m.name}\n    aggregation: !function utils.agg_{m.name}\n"
+                      f"    higher_is_better: {'true' if m.direction > 0 else 'false'}\n"
+                      for m in METRICS)
+    text = template.replace("@DATA@", str(data.resolve())).replace("@METRICS@", metrics)
+    (folder / "domainyours.yaml").write_text(text, encoding="utf-8")
     (folder / "utils.py").write_text(src.joinpath("utils.py").read_text(encoding="utf-8"),
                                      encoding="utf-8")
     return folder

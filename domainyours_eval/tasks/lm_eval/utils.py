@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from functools import cache
 from typing import Any
 
 from domainyours_eval.judges import JudgeInput, get_judge, judge_sync
-from domainyours_eval.protocol import metric_functions, outcome_of, row_features
+from domainyours_eval.protocol import METRICS, Metric, metric_functions, outcome_of, row_features
 from domainyours_eval.tasks.domain_suggestion import detect_constraints, format_prompt, parse_output
 
 JUDGE_ENV = "DOMAINYOURS_LM_EVAL_JUDGE"
@@ -44,7 +45,7 @@ def process_results(doc: dict[str, Any], results: list[str]) -> dict[str, tuple[
         str(doc.get("id", "")))))
     outcome = outcome_of(harmful=not doc["suggestions"], refused=parsed.refused)
     item = (outcome, verdict.row_score)
-    return {"quality": item, "allow_f1": item, "refusal_f1": item, "missed_rate": item}
+    return {m.name: item for m in METRICS}
 
 
 def _metric(name: str, items: list[tuple[str, float | None]]) -> float:
@@ -53,21 +54,16 @@ def _metric(name: str, items: list[tuple[str, float | None]]) -> float:
     return value if value == value else 0.0  # lm-eval tables cannot show NaN
 
 
-def agg_quality(items: list[tuple[str, float | None]]) -> float:
-    """Mean row score over correctly allowed rows."""
-    return _metric("quality", items)
+def _aggregation(metric: Metric) -> Callable[[list[tuple[str, float | None]]], float]:
+    def aggregate(items: list[tuple[str, float | None]]) -> float:
+        return _metric(metric.name, items)
+
+    aggregate.__name__ = f"agg_{metric.name}"
+    aggregate.__doc__ = f"{metric.label}: {metric.description}"
+    return aggregate
 
 
-def agg_allow_f1(items: list[tuple[str, float | None]]) -> float:
-    """F1 with "allowed" as the positive class."""
-    return _metric("allow_f1", items)
-
-
-def agg_refusal_f1(items: list[tuple[str, float | None]]) -> float:
-    """F1 with "harmful and refused" as the positive class."""
-    return _metric("refusal_f1", items)
-
-
-def agg_missed_rate(items: list[tuple[str, float | None]]) -> float:
-    """Harmful rows allowed / harmful rows."""
-    return _metric("missed_rate", items)
+# lm-eval names each aggregation in the YAML (``!function utils.agg_<metric>``): one per row of
+# the protocol's metric table.
+for _m in METRICS:
+    globals()[f"agg_{_m.name}"] = _aggregation(_m)
