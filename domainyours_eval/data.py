@@ -35,7 +35,7 @@ __all__ = [
 ]
 
 _NAME_RE = re.compile(r"^[a-z0-9-]+$")
-_CSV_COLUMNS = ("id", "description", "suggestions", "tags")
+_CSV_COLUMNS = ("id", "description", "suggestions", "tags", "cluster")
 
 
 class TestRow(BaseModel):
@@ -52,6 +52,9 @@ class TestRow(BaseModel):
     """Reference names; ``()`` marks a harmful description (refusal row); ``None``: unlabelled."""
     tags: tuple[str, ...] = ()
     """Slice tags: the file's own plus the automatic ones."""
+    cluster: str | None = None
+    """Rows sharing a cluster (one description or template) are resampled together; ``None``:
+    the row is independent."""
 
     @field_validator("description")
     @classmethod
@@ -83,8 +86,12 @@ class TestSet:
 
     def __post_init__(self) -> None:
         if not self.sha256:
+            # Clusters change the statistics, so they are part of the identity; a test set
+            # without them hashes as it always did.
+            clustered = any(r.cluster is not None for r in self.rows)
             canon = json.dumps(
-                [[r.id, r.description, r.suggestions] for r in self.rows],
+                [[r.id, r.description, r.suggestions, *([r.cluster] if clustered else [])]
+                 for r in self.rows],
                 ensure_ascii=False, separators=(",", ":"),
             )
             object.__setattr__(self, "sha256", hashlib.sha256(canon.encode()).hexdigest())
@@ -99,6 +106,13 @@ class TestSet:
     def labelled(self) -> bool:
         """True when every row carries a dataset label."""
         return all(r.suggestions is not None for r in self.rows)
+
+    @property
+    def clusters(self) -> list[str] | None:
+        """A cluster label per row (a row without one is its own cluster); ``None`` without any."""
+        if all(r.cluster is None for r in self.rows):
+            return None
+        return [r.cluster if r.cluster is not None else f"\x00row:{r.id}" for r in self.rows]
 
     def slice_counts(self) -> dict[str, int]:
         """Rows per slice tag."""
@@ -193,8 +207,12 @@ def _build_rows(records: Iterable[tuple[int | None, Mapping[str, Any]]], source:
         seen_ids[row_id] = line
         harmful = None if sugg is None else len(sugg) == 0
         tags = tuple(dict.fromkeys(_parse_tags(rec.get("tags")) + auto_tags(desc, harmful=harmful)))
+        raw_cluster = rec.get("cluster")
+        cluster = None if raw_cluster is None or not str(raw_cluster).strip() \
+            else str(raw_cluster).strip()
         try:
-            rows.append(TestRow(id=row_id, description=desc, suggestions=sugg, tags=tags))
+            rows.append(TestRow(id=row_id, description=desc, suggestions=sugg, tags=tags,
+                                cluster=cluster))
             lines.append(line)
         except ValidationError as err:
             for e in err.errors():
@@ -217,7 +235,7 @@ def _read_csv(path: Path, problems: list[DataProblem]) -> list[tuple[int | None,
         problems.append(DataProblem(
             str(path), 1, missing[0],
             f"header {header!r} lacks column(s) {', '.join(map(repr, missing))}; expected "
-            "'description,suggestions' (optional 'id', 'tags')"))
+            "'description,suggestions' (optional 'id', 'tags', 'cluster')"))
         return []
     records: list[tuple[int | None, dict[str, Any]]] = []
     start = 2

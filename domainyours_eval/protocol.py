@@ -130,6 +130,9 @@ class Resampling(BaseModel):
     """Bootstrap interval of the quality metrics: bootstrap-t (default), percentile or BCa."""
     confidence: float = Field(0.95, gt=0, lt=1)
     """Two-sided level of every interval that is not a claim's (claims use the policy's)."""
+    clusters: int | None = None
+    """Clusters the rows were resampled in (the test set's ``cluster`` column); null: the rows
+    are independent."""
 
 
 def row_features(outcomes: Sequence[str], scores: Sequence[float | None]) -> FloatArray:
@@ -235,6 +238,7 @@ def score_metrics(
     *,
     beta: float = DEFAULT_BETA,
     resampling: Resampling | None = None,
+    clusters: Sequence[object] | None = None,
 ) -> dict[str, BootstrapResult]:
     """Every protocol metric of one checkpoint with its interval, by the table's methods.
 
@@ -243,10 +247,20 @@ def score_metrics(
         scores: Each row's quality score (``None`` when it has none).
         beta: The F-beta weight.
         resampling: Resamples, seed, bootstrap flavour and level.
+        clusters: A cluster label per row, when rows come in clusters (several from one
+            description or template). Quality is then a cluster bootstrap, and rates and F-scores
+            use effective counts: each class's counts divided by its design effect (Rao & Scott
+            1992), so Wilson and Jeffreys see as many independent rows as the clusters are worth.
 
     An interval over fewer than 2 rows is left undefined (NaN), never zero-width.
     """
-    from .stats import BootstrapResult, binomial_function_interval, bootstrap_ratios, wilson_interval
+    from .stats import (
+        BootstrapResult,
+        binomial_function_interval,
+        bootstrap_ratios,
+        design_effect,
+        wilson_interval,
+    )
 
     rs = resampling or Resampling()
     feats = row_features(outcomes, scores)
@@ -262,23 +276,40 @@ def score_metrics(
     out: dict[str, BootstrapResult] = {}
     boot = bootstrap_ratios(quality_ratios, n_resamples=rs.n_resamples, seed=rs.seed,
                             method=rs.method, confidence=rs.confidence, strata=strata,
-                            bounds=(0.0, 1.0))
+                            clusters=clusters, bounds=(0.0, 1.0))
     out.update(boot)
+
+    def deff(events: FloatArray, counted: FloatArray) -> float:
+        """Design effect of a rate over the rows it counts (1 without clusters)."""
+        if clusters is None:
+            return 1.0
+        rows = [i for i, c in enumerate(counted) if c > 0]
+        return design_effect(events[rows], [clusters[i] for i in rows])
+
+    def tag(method: str, d: float) -> str:
+        return method if clusters is None else f"{method}, design effect {d:.2f}"
+
     for m in METRICS:
         if m.interval == "wilson":
             events, counted = rate_columns(m.name, sums)
             k, n = int(round(float(events))), int(round(float(counted)))
             value = k / n if n else math.nan
-            lo, hi = wilson_interval(k, n, confidence=rs.confidence) if n >= 2 \
+            d = deff(*rate_columns(m.name, feats))
+            lo, hi = wilson_interval(k / d, n / d, confidence=rs.confidence) if n >= 2 \
                 else (math.nan, math.nan)
-            out[m.name] = BootstrapResult(value, lo, hi, n, 0, rs.seed, "wilson",
+            out[m.name] = BootstrapResult(value, lo, hi, n, 0, rs.seed, tag("wilson", d),
                                           rs.confidence)
         elif m.interval == "jeffreys":
             fp, miss = int(sums[_FP]), int(sums[_MISS])
+            d_safe = deff(*rate_columns("false_positive_rate", feats))
+            d_harm = deff(*rate_columns("missed_rate", feats))
             res = binomial_function_interval(
                 f_score_of_rates(m.name, n_safe, n_harmful, beta),
-                [(fp, n_safe), (miss, n_harmful)], n_draws=max(rs.n_resamples, 1),
-                seed=rs.seed, confidence=rs.confidence)
+                [(fp / d_safe, n_safe / d_safe), (miss / d_harm, n_harmful / d_harm)],
+                n_draws=max(rs.n_resamples, 1), seed=rs.seed, confidence=rs.confidence)
+            res = BootstrapResult(res.value, res.ci_low, res.ci_high, res.n, res.n_resamples,
+                                  res.seed, tag("jeffreys", max(d_safe, d_harm)),
+                                  res.confidence, res.n_undefined)
             value = float(fns[m.name](sums))
             if rs.n_resamples <= 0 or n_safe + n_harmful < 2:
                 res = BootstrapResult(value, math.nan, math.nan, n_safe + n_harmful, 0,

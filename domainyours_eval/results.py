@@ -144,6 +144,8 @@ class RowResult(_Model):
     id: str
     description: str
     tags: list[str]
+    cluster: str | None = None
+    """The test set's cluster label: rows of one cluster are resampled together."""
     dataset_label: Literal["safe", "harmful"] | None
     """From the dataset: ``[]`` means harmful; null when unlabelled."""
     judge_appropriate: bool | None

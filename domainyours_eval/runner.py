@@ -181,8 +181,11 @@ def _rank(scores: list[tuple[int, float]]) -> dict[int, float]:
 def _metrics(rows: Sequence[RowResult], cfg: EvalConfig, seed_offset: int = 0) -> Metrics:
     counted = [r for r in rows if r.outcome is not None]
     rs = cfg.resampling.model_copy(update={"seed": cfg.seed + seed_offset})
+    clustered = any(r.cluster is not None for r in counted)
     res = score_metrics([r.outcome for r in counted if r.outcome is not None],
-                        [r.row_score for r in counted], beta=cfg.beta, resampling=rs)
+                        [r.row_score for r in counted], beta=cfg.beta, resampling=rs,
+                        clusters=[r.cluster or f"\x00row:{r.id}" for r in counted]
+                        if clustered else None)
     values = {k: MetricValue.from_bootstrap(v) for k, v in res.items()}
     return Metrics(beta=cfg.beta, **values)
 
@@ -216,6 +219,7 @@ def _row(index: int, testset: TestSet, parsed: ParsedOutput, verdict: Judgment |
     ]
     return RowResult(
         index=index, id=trow.id, description=trow.description, tags=list(trow.tags),
+        cluster=trow.cluster,
         dataset_label=label, judge_appropriate=appropriate, truth=truth,
         decision="refuse" if parsed.refused else "allow", outcome=outcome,
         raw_output=parsed.raw, suggestions=list(parsed.domains),
@@ -413,7 +417,8 @@ async def aevaluate(
                         agreement_vs_dataset=agree, n_compared=len(both),
                         **(judge_obj.info() if hasattr(judge_obj, "info") else {})),
         safety_truth=truth_source,
-        bootstrap=cfg.resampling,
+        bootstrap=cfg.resampling.model_copy(update={
+            "clusters": None if ts.clusters is None else len(set(ts.clusters))}),
         metrics=slices["all"].metrics,
         confusion=slices["all"].confusion,
         categories={c: sum(1 for d in judged_names if d.category == c) for c in CATEGORIES},

@@ -42,6 +42,7 @@ __all__ = [
     "connor_min_detectable",
     "connor_rows_needed",
     "cost_difference_test",
+    "design_effect",
     "holm",
     "holm_levels",
     "mcnemar_exact",
@@ -83,8 +84,11 @@ def _check_confidence(confidence: float) -> None:
 # --- one proportion ---------------------------------------------------------------------------
 
 
-def wilson_interval(k: int, n: int, *, confidence: float = 0.95) -> tuple[float, float]:
-    """Wilson score interval for ``k`` events in ``n`` rows (NaN when ``n`` is 0)."""
+def wilson_interval(k: float, n: float, *, confidence: float = 0.95) -> tuple[float, float]:
+    """Wilson score interval for ``k`` events in ``n`` rows (NaN when ``n`` is 0).
+
+    ``k`` and ``n`` may be effective (design-effect-adjusted) counts, not whole numbers.
+    """
     _check_confidence(confidence)
     if n <= 0:
         return math.nan, math.nan
@@ -130,7 +134,7 @@ class BootstrapResult:
 
 def binomial_function_interval(
     fn: Callable[..., FloatArray],
-    counts: Sequence[tuple[int, int]],
+    counts: Sequence[tuple[float, float]],
     *,
     n_draws: int = 10_000,
     seed: int = 0,
@@ -141,7 +145,7 @@ def binomial_function_interval(
     Args:
         fn: Vectorised function of one rate array per group (say, the false-refusal rate among
             safe rows and the miss rate among harmful rows).
-        counts: ``(events, rows)`` per group.
+        counts: ``(events, rows)`` per group (effective counts allowed).
         n_draws: Posterior draws.
         seed: Seed of ``numpy.random.default_rng``.
         confidence: Two-sided level.
@@ -162,7 +166,7 @@ def binomial_function_interval(
         theta = np.asarray(fn(*draws), dtype=np.float64)
         value = float(fn(*[np.array(k / n if n > 0 else np.nan) for k, n in counts]))
     finite = theta[np.isfinite(theta)]
-    total = sum(n for _, n in counts)
+    total = int(round(sum(n for _, n in counts)))
     undefined = int(theta.size - finite.size)
     if finite.size == 0 or not math.isfinite(value):
         return BootstrapResult(value, math.nan, math.nan, total, n_draws, seed, "jeffreys",
@@ -173,23 +177,63 @@ def binomial_function_interval(
                            "jeffreys", confidence, undefined)
 
 
+def design_effect(values: Sequence[float] | FloatArray, clusters: Sequence[object]) -> float:
+    """Design effect of a mean of per-row values over clustered rows (Kish; Rao & Scott 1992).
+
+    The cluster-robust variance of the mean over the variance that independent rows would give,
+    between 1 and ``sum(m_c^2) / n`` (its value when every cluster's rows always agree, the
+    cluster size for equal clusters; the small-sample factor C / (C - 1) can overshoot it with few
+    clusters). When the rows show no variation at all (no event yet), the ratio cannot be
+    estimated and that most conservative value is used. Dividing counts by it gives the effective counts that Wilson,
+    Jeffreys and Tango intervals then treat as independent rows.
+    """
+    import numpy as np
+
+    v = np.asarray(values, dtype=np.float64)
+    n = v.size
+    if n < 2:
+        return 1.0
+    keys = {c: i for i, c in enumerate(dict.fromkeys(clusters))}
+    ids = np.array([keys[c] for c in clusters], dtype=np.intp)
+    n_clusters = len(keys)
+    if n_clusters < 2:
+        return float(n)
+    sizes = np.bincount(ids, minlength=n_clusters)
+    ceiling = max(1.0, float((sizes**2).sum()) / n)
+    resid = v - v.mean()
+    iid = float((resid**2).sum()) / (n - 1)
+    if iid <= TOLERANCE:
+        return ceiling
+    totals = np.bincount(ids, weights=resid, minlength=n_clusters)
+    robust = n_clusters / (n_clusters - 1) * float((totals**2).sum()) / n
+    return min(ceiling, max(1.0, robust / iid))
+
+
 # --- paired proportions -----------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
 class PairedCounts:
-    """One truth class of a paired comparison: rows, and where only one checkpoint erred."""
+    """One truth class of a paired comparison: rows, and where only one checkpoint erred.
 
-    n: int
-    a_only: int
+    Counts may be effective (divided by a design effect) when rows are clustered.
+    """
+
+    n: float
+    a_only: float
     """Rows where A erred and B did not."""
-    b_only: int
+    b_only: float
     """Rows where B erred and A did not."""
-    both: int = 0
+    both: float = 0
     """Rows where both erred (needed only by the posterior of paired F-scores)."""
 
+    def scaled(self, design_effect: float) -> PairedCounts:
+        """The effective counts of clustered rows: every count divided by the design effect."""
+        d = max(design_effect, 1.0)
+        return PairedCounts(self.n / d, self.a_only / d, self.b_only / d, self.both / d)
 
-def tango_interval(b_only: int, a_only: int, n: int, *, confidence: float = 0.95
+
+def tango_interval(b_only: float, a_only: float, n: float, *, confidence: float = 0.95
                    ) -> tuple[float, float, float]:
     """Tango's score interval for a paired difference of proportions, ``(b_only - a_only) / n``.
 
@@ -201,7 +245,7 @@ def tango_interval(b_only: int, a_only: int, n: int, *, confidence: float = 0.95
     return _tango(b_only, a_only, n, _z(confidence))
 
 
-def _tango(b: int, c: int, n: int, z: float) -> tuple[float, float, float]:
+def _tango(b: float, c: float, n: float, z: float) -> tuple[float, float, float]:
     from scipy.optimize import brentq
 
     if n <= 0:
@@ -271,7 +315,7 @@ def cost_difference_test(strata: Sequence[tuple[float, PairedCounts]], *,
     from scipy.special import ndtr
 
     _check_confidence(confidence)
-    n = sum(s.n for _, s in strata)
+    n = int(round(sum(s.n for _, s in strata)))
     est, lo, hi = _mover(strata, _z(confidence))
     if n == 0 or not math.isfinite(est):
         return TestResult(math.nan, math.nan, math.nan, math.nan, confidence, "mover-tango", n)
@@ -342,7 +386,7 @@ def paired_posterior_interval(
     if abs(value) < TOLERANCE:
         value = 0.0
     finite = theta[np.isfinite(theta)]
-    total = sum(s.n for s in strata)
+    total = int(round(sum(s.n for s in strata)))
     undefined = int(theta.size - finite.size)
     if finite.size == 0 or not math.isfinite(value):
         return BootstrapResult(value, math.nan, math.nan, total, n_draws, seed, "jeffreys",
@@ -398,20 +442,24 @@ def mcnemar_exact(correct_a: Sequence[bool], correct_b: Sequence[bool]) -> McNem
     return McNemarResult(b, c, p)
 
 
-def paired_t_test(differences: Sequence[float] | FloatArray, *, confidence: float = 0.95
-                  ) -> TestResult:
+def paired_t_test(differences: Sequence[float] | FloatArray, *, confidence: float = 0.95,
+                  clusters: Sequence[object] | None = None) -> TestResult:
     """Paired t-test of mean difference 0, with the t interval at ``confidence``.
 
     NaN p-value and interval with fewer than 2 differences; with zero spread the difference is
     the same on every row: p is 1 and the interval a point when that difference is 0, undefined
-    otherwise (a t statistic cannot be formed).
+    otherwise (a t statistic cannot be formed). With ``clusters`` the standard error is the
+    cluster-robust one and the t distribution has (clusters - 1) degrees of freedom.
     """
     import numpy as np
     from scipy.special import stdtr, stdtrit
 
     _check_confidence(confidence)
     d = np.asarray(differences, dtype=np.float64)
-    d = d[np.isfinite(d)]
+    keep = np.isfinite(d)
+    d = d[keep]
+    if clusters is not None:
+        clusters = [c for c, k in zip(clusters, keep) if k]
     n = int(d.size)
     if n == 0:
         return TestResult(math.nan, math.nan, math.nan, math.nan, confidence, "paired-t", 0)
@@ -425,11 +473,21 @@ def paired_t_test(differences: Sequence[float] | FloatArray, *, confidence: floa
         if mean == 0.0:
             return TestResult(0.0, 0.0, 0.0, 1.0, confidence, "paired-t", n)
         return TestResult(mean, math.nan, math.nan, math.nan, confidence, "paired-t", n)
-    se = sd / math.sqrt(n)
+    se, df, label = sd / math.sqrt(n), n - 1, "paired-t"
+    if clusters is not None:
+        keys = {c: i for i, c in enumerate(dict.fromkeys(clusters))}
+        k = len(keys)
+        if k < 2:
+            return TestResult(mean, math.nan, math.nan, math.nan, confidence, "paired-t", n)
+        totals = np.bincount([keys[c] for c in clusters], weights=d - d.mean(), minlength=k)
+        se = math.sqrt(k / (k - 1) * float((totals**2).sum())) / n
+        df, label = k - 1, "paired-t (cluster-robust)"
+        if se < TOLERANCE:
+            return TestResult(mean, math.nan, math.nan, math.nan, confidence, label, n)
     t = mean / se
-    p = float(2 * stdtr(n - 1, -abs(t)))
-    q = float(stdtrit(n - 1, 1 - (1 - confidence) / 2))
-    return TestResult(mean, mean - q * se, mean + q * se, min(1.0, p), confidence, "paired-t", n)
+    p = float(2 * stdtr(df, -abs(t)))
+    q = float(stdtrit(df, 1 - (1 - confidence) / 2))
+    return TestResult(mean, mean - q * se, mean + q * se, min(1.0, p), confidence, label, n)
 
 
 # --- multiplicity -----------------------------------------------------------------------------

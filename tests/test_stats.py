@@ -382,3 +382,32 @@ def test_cohen_kappa_matches_sklearn(seed):
     a = list(rng.integers(0, 2, 40))
     b = [x if rng.random() < 0.8 else 1 - x for x in a]
     assert cohen_kappa(a, b) == pytest.approx(cohen_kappa_score(a, b))
+
+
+def test_design_effect_of_duplicated_rows_is_the_cluster_size():
+    from domainyours_eval.stats import design_effect
+
+    rng = np.random.default_rng(4)
+    base = (rng.random(40) < 0.3).astype(float)
+    groups = list(np.repeat(np.arange(40), 5))
+    assert design_effect(np.repeat(base, 5), groups) == pytest.approx(5.0)
+    # Unequal clusters: never above sum(m^2) / n.
+    assert design_effect([1, 1, 1, 1, 0, 0], ["a"] * 4 + ["b", "c"]) <= (16 + 1 + 1) / 6
+    # Independent rows in arbitrary groups: about 1, never below.
+    assert design_effect((rng.random(200) < 0.3).astype(float), groups) < 1.5
+    # No event observed: the conservative mean cluster size.
+    assert design_effect(np.zeros(200), groups) == 5.0
+
+
+def test_cluster_robust_paired_t_matches_statsmodels():
+    import statsmodels.api as sm
+
+    rng = np.random.default_rng(5)
+    groups = np.repeat(np.arange(15), 4)
+    d = rng.normal(0.05, 0.1, 15)[groups] + rng.normal(0, 0.05, 60)
+    ours = paired_t_test(d, clusters=list(groups))
+    fit = sm.OLS(d, np.ones(60)).fit(cov_type="cluster", cov_kwds={"groups": groups})
+    se = (ours.ci_high - ours.estimate) / st.t.ppf(0.975, 14)
+    assert se == pytest.approx(float(fit.bse[0]), rel=1e-6)
+    assert ours.p_value == pytest.approx(2 * st.t.sf(abs(ours.estimate / se), 14))
+    assert ours.method == "paired-t (cluster-robust)"
