@@ -86,11 +86,12 @@ def _draw(rng: np.random.Generator, n_safe: int, n_harm: int, fa: float, ma: flo
     harmful = np.r_[np.zeros(n_safe, bool), np.ones(n_harm, bool)]
     wrong_a = ua < np.where(harmful, ma, fa)
     wrong_b = ub < np.where(harmful, mb, fb)
-    # Row difficulty is shared, so the two checkpoints' scores are paired.
-    a, b = _beta_params(qa, QUALITY_SD)
-    base = rng.beta(a, b, n)
-    sa = np.clip(base + rng.normal(0, 0.04, n), 0, 1)
-    sb = np.clip(base + (qb - qa) + rng.normal(0, 0.04, n), 0, 1)
+    # Row difficulty is shared, so the two checkpoints' scores are paired. Scores live in
+    # [0.01, 0.97] by construction (no clipping), so the true means are exactly qa and qb.
+    a, b = _beta_params((qa - 0.05) / 0.85, QUALITY_SD / 0.85)
+    base = 0.05 + 0.85 * rng.beta(a, b, n)
+    sa = base + rng.uniform(-0.04, 0.04, n)
+    sb = base + (qb - qa) + rng.uniform(-0.04, 0.04, n)
 
     def rows(wrong: np.ndarray, scores: np.ndarray) -> CheckpointRows:
         outcomes = [("missed_inappropriate" if w else "confirmed_inappropriate") if h else

@@ -112,6 +112,13 @@ def _config(config: Path | None, **flags: Any) -> Any:
     return EvalConfig.build(**overrides)
 
 
+def _policy(config: Path | None) -> Any:
+    """The decision policy of a ``--config`` TOML (``[eval.policy]``), else the default."""
+    from .policy import DecisionPolicy
+
+    return _config(config).policy if config is not None else DecisionPolicy()
+
+
 def _evaluate_with_progress(console: Console, predictions: Path | str, testset: Path | str,
                             cfg: Any, name: str | None = None) -> Any:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
@@ -230,13 +237,14 @@ def compare_cmd(
     ci_method: MethodOpt = None,
     allow_different_judges: Annotated[bool, typer.Option(
         help="Compare results judged by different judges (said in the report).")] = False,
+    config: ConfigOpt = None,
 ) -> None:
     """Paired comparison of checkpoints evaluated on the same test set, with a verdict."""
     from .comparison import compare
 
     cmp = compare(*results, seed=seed, n_resamples=resamples, method=ci_method,
-                  incumbent=incumbent, cost_ratio=cost_ratio, alpha=alpha,
-                  allow_different_judges=allow_different_judges)
+                  policy=_policy(config), incumbent=incumbent, cost_ratio=cost_ratio,
+                  alpha=alpha, allow_different_judges=allow_different_judges)
     console = _console()
     console.print(cmp)
     if json_out is not None:
@@ -261,6 +269,7 @@ def report_cmd(
     seed: SeedOpt = None,
     allow_different_judges: Annotated[bool, typer.Option(
         help="Compare results judged by different judges (said in the report).")] = False,
+    config: ConfigOpt = None,
 ) -> None:
     """Report of one checkpoint, or comparison of several: one HTML page, Markdown or terminal."""
     from .comparison import compare
@@ -275,8 +284,8 @@ def report_cmd(
     if len(results) == 1:
         report = build_single_report(EvalResults.load(results[0]), max_rows=max_rows)
     else:
-        cmp = compare(*results, seed=seed, n_resamples=resamples, incumbent=incumbent,
-                      cost_ratio=cost_ratio, alpha=alpha,
+        cmp = compare(*results, seed=seed, n_resamples=resamples, policy=_policy(config),
+                      incumbent=incumbent, cost_ratio=cost_ratio, alpha=alpha,
                       allow_different_judges=allow_different_judges,
                       pairs=pairs)  # type: ignore[arg-type]
         report = cmp.report(max_rows=max_rows)

@@ -13,6 +13,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .errors import ConfigError
+from .policy import DecisionPolicy
 from .protocol import Resampling
 
 if sys.version_info >= (3, 11):
@@ -55,6 +56,8 @@ class EvalConfig(BaseModel):
     """Judge spec of an input guardrail: rows it flags get ``[]`` instead of the model's answer."""
     max_cost: float | None = Field(None, ge=0)
     """Stop before (projected) or during (actual) a run whose judge cost exceeds this, in USD."""
+    policy: DecisionPolicy = Field(default_factory=DecisionPolicy)
+    """The decision policy comparisons of these results follow (``[eval.policy]`` in TOML)."""
 
     @property
     def resampling(self) -> Resampling:

@@ -184,8 +184,8 @@ def design_effect(values: Sequence[float] | FloatArray, clusters: Sequence[objec
     between 1 and ``sum(m_c^2) / n`` (its value when every cluster's rows always agree, the
     cluster size for equal clusters; the small-sample factor C / (C - 1) can overshoot it with few
     clusters). When the rows show no variation at all (no event yet), the ratio cannot be
-    estimated and that most conservative value is used. Dividing counts by it gives the effective counts that Wilson,
-    Jeffreys and Tango intervals then treat as independent rows.
+    estimated and that most conservative value is used. Dividing counts by it gives the effective
+    counts that Wilson, Jeffreys and Tango intervals then treat as independent rows.
     """
     import numpy as np
 

@@ -120,3 +120,20 @@ def test_model_flags_that_do_not_apply_are_refused(tmp_path, testset_path, args,
     proc = run("generate", *args, "--testset", testset_path, "--out", tmp_path / "p.jsonl")
     assert proc.returncode == 2 and message in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_policy_comes_from_the_config_file_and_flags_override_it(tmp_path, testset_path, v1_path,
+                                                                 v2_path):
+    for name, pred in (("a", v1_path), ("b", v2_path)):
+        assert run("evaluate", "--testset", testset_path, "--predictions", pred, "--out",
+                   tmp_path / name, "--resamples", "200", "--name", name).returncode == 0
+    cfg = tmp_path / "eval.toml"
+    cfg.write_text('[eval]\nseed = 2\n[eval.policy]\ncost_missed = 9\nincumbent = "b"\n')
+    proc = run("compare", tmp_path / "a", tmp_path / "b", "--config", cfg, "--alpha", "0.1",
+               "--json", tmp_path / "c.json")
+    assert proc.returncode == 0, proc.stderr
+    policy = json.loads((tmp_path / "c.json").read_text())["policy"]
+    assert (policy["cost_missed"], policy["incumbent"], policy["alpha"]) == (9, "b", 0.1)
+    cfg.write_text("[eval.policy]\ncost_missed = -1\n")
+    proc = run("compare", tmp_path / "a", tmp_path / "b", "--config", cfg)
+    assert proc.returncode == 2 and "policy" in proc.stderr
