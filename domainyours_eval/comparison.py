@@ -712,6 +712,7 @@ def _fingerprint(results: list[EvalResults], policy: DecisionPolicy, rs: Resampl
 def compare(
     *results: EvalResults | str | Path,
     names: list[str] | None = None,
+    resampling: Resampling | None = None,
     n_resamples: int | None = None,
     seed: int | None = None,
     method: str | None = None,
@@ -728,6 +729,8 @@ def compare(
     Args:
         *results: Two or more ``EvalResults`` (or paths to ``results.json`` / their folders).
         names: Display names replacing the results' model names.
+        resampling: The resampling settings (default: those the first result recorded); the
+            four options below override single fields.
         n_resamples: Resamples and posterior draws (default: those of the first result).
         seed: Resampling seed (default: that of the first result).
         method: Bootstrap flavour of quality intervals: ``studentized``, ``percentile``, ``bca``.
@@ -773,13 +776,14 @@ def compare(
                           f"{', '.join(names_now)}")
     inc = names_now.index(inc_name)
     first = loaded[0]
-    boot = first.bootstrap
+    boot = resampling if resampling is not None else first.bootstrap.model_copy(update={
+        # A file from an earlier protocol recorded that protocol's default, not a choice.
+        "method": first.bootstrap.method if first.protocol == PROTOCOL_VERSION
+        else "studentized"})
     rs = Resampling(
         n_resamples=boot.n_resamples if n_resamples is None else n_resamples,
         seed=boot.seed if seed is None else seed,
-        # A file from an earlier protocol recorded that protocol's default, not a choice.
-        method=(boot.method if first.protocol == PROTOCOL_VERSION else "studentized")
-        if method is None else method,
+        method=boot.method if method is None else method,
         confidence=boot.confidence if confidence is None else confidence,
         clusters=boot.clusters,
     )

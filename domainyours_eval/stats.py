@@ -165,16 +165,24 @@ def binomial_function_interval(
     with np.errstate(divide="ignore", invalid="ignore"):
         theta = np.asarray(fn(*draws), dtype=np.float64)
         value = float(fn(*[np.array(k / n if n > 0 else np.nan) for k, n in counts]))
+    return _posterior_interval(value, theta, int(round(sum(n for _, n in counts))), n_draws, seed,
+                               confidence)
+
+
+def _posterior_interval(value: float, theta: FloatArray, n: int, n_draws: int, seed: int,
+                        confidence: float) -> BootstrapResult:
+    """Equal-tailed interval of posterior draws, extended to the estimate when it lies outside."""
+    import numpy as np
+
     finite = theta[np.isfinite(theta)]
-    total = int(round(sum(n for _, n in counts)))
     undefined = int(theta.size - finite.size)
     if finite.size == 0 or not math.isfinite(value):
-        return BootstrapResult(value, math.nan, math.nan, total, n_draws, seed, "jeffreys",
+        return BootstrapResult(value, math.nan, math.nan, n, n_draws, seed, "jeffreys",
                                confidence, undefined)
     a = (1 - confidence) / 2
     lo, hi = (float(x) for x in np.quantile(finite, [a, 1 - a]))
-    return BootstrapResult(value, min(lo, value), max(hi, value), total, n_draws, seed,
-                           "jeffreys", confidence, undefined)
+    return BootstrapResult(value, min(lo, value), max(hi, value), n, n_draws, seed, "jeffreys",
+                           confidence, undefined)
 
 
 def design_effect(values: Sequence[float] | FloatArray, clusters: Sequence[object]) -> float:
@@ -385,16 +393,8 @@ def paired_posterior_interval(
         value = float(fn(*obs_a, *obs_b))
     if abs(value) < TOLERANCE:
         value = 0.0
-    finite = theta[np.isfinite(theta)]
-    total = int(round(sum(s.n for s in strata)))
-    undefined = int(theta.size - finite.size)
-    if finite.size == 0 or not math.isfinite(value):
-        return BootstrapResult(value, math.nan, math.nan, total, n_draws, seed, "jeffreys",
-                               confidence, undefined)
-    a = (1 - confidence) / 2
-    lo, hi = (float(x) for x in np.quantile(finite, [a, 1 - a]))
-    return BootstrapResult(value, min(lo, value), max(hi, value), total, n_draws, seed,
-                           "jeffreys", confidence, undefined)
+    return _posterior_interval(value, theta, int(round(sum(s.n for s in strata))), n_draws, seed,
+                               confidence)
 
 
 # --- McNemar, paired t ------------------------------------------------------------------------

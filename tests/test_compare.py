@@ -251,3 +251,16 @@ def test_type_one_error_of_every_flag_stays_at_alpha_under_the_null():
     for name, k in fired.items():
         # 300 replications: 0.05 + 2.5 standard errors.
         assert k / reps <= 0.05 + 2.5 * math.sqrt(0.05 * 0.95 / reps), (name, k)
+
+
+def test_resampling_settings_are_one_object(good, refuse_all):
+    from domainyours_eval.protocol import Resampling
+
+    rs = Resampling(n_resamples=123, seed=9, method="percentile", confidence=0.9)
+    cmp = compare(good, refuse_all, resampling=rs)
+    assert cmp.resampling == rs
+    assert cmp.checkpoints[0].metrics.quality.n_resamples == 123
+    assert compare(good, refuse_all, resampling=rs, seed=10).resampling.seed == 10
+    assert good.bootstrap == good.bootstrap.model_copy()  # frozen, recorded in the results
+    with pytest.raises(Exception):
+        rs.seed = 3
