@@ -264,3 +264,23 @@ def test_resampling_settings_are_one_object(good, refuse_all):
     assert good.bootstrap == good.bootstrap.model_copy()  # frozen, recorded in the results
     with pytest.raises(Exception):
         rs.seed = 3
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_flags_p_values_and_intervals_agree_on_random_checkpoints(seed):
+    import random
+
+    rng = random.Random(seed)
+
+    def random_answers(name):
+        return run(answers(refuse_safe={i for i in range(N_SAFE) if rng.random() < 0.25},
+                           allow_harmful={i for i in range(N_HARM) if rng.random() < 0.5},
+                           random_safe={i for i in range(N_SAFE) if rng.random() < 0.4}), name)
+
+    cmp = compare(*(random_answers(f"c{k}") for k in range(3)))
+    for pair in cmp.pairs[:2]:
+        for c in pair.claims:
+            if c.p_value is None:
+                continue
+            excluded = c.ci_low > c.null or c.ci_high < c.null
+            assert excluded == c.significant == (c.p_holm < cmp.policy.alpha), c
