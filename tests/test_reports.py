@@ -154,3 +154,13 @@ def test_a_protocol_1_results_file_still_reports(tmp_path, testset_path, v1_path
     assert cmp.checkpoints[0].protocol == "domainyours-protocol/1"
     assert any("recomputed from their rows" in n for n in cmp.notes)
     assert "recomputed" in cmp.to_html()
+
+
+def test_undefined_resamples_are_reported(tmp_path, testset_path, v1_path):
+    res = evaluate(v1_path, testset_path, model_name="v1", n_resamples=200)
+    quality = res.metrics.quality.model_copy(update={"n_undefined": 17})
+    res = res.model_copy(update={"metrics": res.metrics.model_copy(update={"quality": quality})})
+    md = res.to_markdown()
+    assert "quality: resamples where it is undefined (0/0), left out of its interval: v1 17 of " \
+           "200." in md
+    assert "allow_f1: resamples where" not in md

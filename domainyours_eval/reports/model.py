@@ -358,6 +358,19 @@ def _shared(results: list[EvalResults], max_rows: int) -> dict[str, Any]:
     )
 
 
+def _undefined_notes(names: list[str], all_metrics: list[Any]) -> list[str]:
+    """Say, per metric, how many resamples or draws were undefined and left out."""
+    notes = []
+    for m in METRICS:
+        parts = [f"{name} {v.n_undefined} of {v.n_resamples}"
+                 for name, x in zip(names, all_metrics)
+                 if (v := getattr(x, m.name)) is not None and v.n_undefined]
+        if parts:
+            notes.append(f"{m.name}: resamples where it is undefined (0/0), left out of its "
+                         f"interval: {', '.join(parts)}.")
+    return notes
+
+
 def _metric_rows(all_metrics: list[Any]) -> list[MetricRow]:
     rows = []
     for m in METRICS:
@@ -392,7 +405,8 @@ def build_report(cmp: Comparison, results: list[EvalResults], *, max_rows: int =
         claims=claims, alpha=cmp.policy.alpha,
         metrics=_metric_rows([c.metrics for c in cmp.checkpoints]),
         safety_cost=[_interval(c.safety_cost) for c in cmp.checkpoints], deltas=deltas,
-        notes=list(cmp.notes), **_shared(results, max_rows),
+        notes=[*cmp.notes, *_undefined_notes(names, [c.metrics for c in cmp.checkpoints])],
+        **_shared(results, max_rows),
     )
 
 
@@ -411,7 +425,8 @@ def build_single_report(res: EvalResults, *, max_rows: int = 50, title: str | No
         protocol=PROTOCOL_VERSION, confidence=res.bootstrap.confidence,
         n_resamples=res.bootstrap.n_resamples,
         resampling_method=metrics.quality.method if metrics.quality else res.bootstrap.method,
-        checkpoints=[res.model.name], metrics=_metric_rows([metrics]), notes=notes,
+        checkpoints=[res.model.name], metrics=_metric_rows([metrics]),
+        notes=[*notes, *_undefined_notes([res.model.name], [metrics])],
         **_shared([res], max_rows),
     )
 
