@@ -51,8 +51,10 @@ __all__ = [
     "mcnemar_rows_needed",
     "paired_bootstrap",
     "paired_posterior_interval",
+    "paired_share_times_mean_interval",
     "paired_t_test",
     "pairwise_bootstrap",
+    "share_times_mean_interval",
     "t_min_detectable",
     "t_rows_needed",
     "tango_interval",
@@ -183,6 +185,103 @@ def _posterior_interval(value: float, theta: FloatArray, n: int, n_draws: int, s
     lo, hi = (float(x) for x in np.quantile(finite, [a, 1 - a]))
     return BootstrapResult(value, min(lo, value), max(hi, value), n, n_draws, seed, "jeffreys",
                            confidence, undefined)
+
+
+def _mean_draws(values: Sequence[float] | FloatArray, rng: np.random.Generator, n_draws: int,
+                fallback: FloatArray | None) -> FloatArray:
+    """Posterior draws of a mean: Student's t around it (the reference posterior of a normal mean).
+
+    With fewer than two values (or no spread) there is nothing to learn a spread from: the
+    ``fallback`` draws are used, else the value itself, else 1/2.
+    """
+    import numpy as np
+
+    v = np.asarray(values, dtype=np.float64)
+    if v.size >= 2 and float(v.std(ddof=1)) > TOLERANCE:
+        se = float(v.std(ddof=1)) / math.sqrt(v.size)
+        return float(v.mean()) + se * rng.standard_t(v.size - 1, n_draws)
+    if fallback is not None:
+        return fallback
+    return np.full(n_draws, float(v.mean()) if v.size else 0.5)
+
+
+def share_times_mean_interval(values: Sequence[float], n_zero: int, *, n_draws: int = 10_000,
+                              seed: int = 0, confidence: float = 0.95) -> BootstrapResult:
+    """Interval of a mean over rows of which ``n_zero`` score 0 and the others ``values``.
+
+    The mean is (share of scoring rows) x (mean of their values); the share gets its Jeffreys
+    posterior, the mean Student's, and the interval is the equal-tailed interval of the product
+    (the two estimates are asymptotically independent). Unlike a bootstrap of the rows it keeps
+    the uncertainty of a rare zero (a refusal) that the sample happens not to show.
+    """
+    import numpy as np
+
+    _check_confidence(confidence)
+    n = len(values) + n_zero
+    if n == 0:
+        return BootstrapResult(math.nan, math.nan, math.nan, 0, n_draws, seed, "jeffreys x t",
+                               confidence)
+    rng = np.random.default_rng(seed)
+    share = rng.beta(len(values) + 0.5, n_zero + 0.5, n_draws)
+    theta = share * _mean_draws(values, rng, n_draws, None)
+    value = float(np.sum(values)) / n
+    out = _posterior_interval(value, theta, n, n_draws, seed, confidence)
+    return BootstrapResult(out.value, out.ci_low, out.ci_high, n, n_draws, seed, "jeffreys x t",
+                           confidence, out.n_undefined)
+
+
+def paired_share_times_mean_interval(
+    both: Sequence[tuple[float, float]],
+    only_a_zero: Sequence[float],
+    only_b_zero: Sequence[float],
+    n_both_zero: int,
+    *,
+    all_a: Sequence[float] = (),
+    all_b: Sequence[float] = (),
+    n_draws: int = 10_000,
+    seed: int = 0,
+    confidence: float = 0.95,
+) -> BootstrapResult:
+    """Interval of ``mean(y_b - y_a)`` over paired rows where either side may score 0 (refused).
+
+    Args:
+        both: ``(a, b)`` values of rows neither scored 0 on.
+        only_a_zero: ``b``'s values where only ``a`` scored 0.
+        only_b_zero: ``a``'s values where only ``b`` scored 0.
+        n_both_zero: Rows both scored 0 on.
+        all_a: Every value of ``a``, the fallback mean where a category has under two rows.
+        all_b: Every value of ``b``, likewise.
+        n_draws: Posterior draws.
+        seed: Seed of ``numpy.random.default_rng``.
+        confidence: Two-sided level.
+
+    The difference is ``p_both d_both + p_only_a_zero m_b - p_only_b_zero m_a``: the four
+    categories' shares get a Dirichlet(counts + 1/2) posterior and each mean Student's.
+    """
+    import numpy as np
+
+    _check_confidence(confidence)
+    counts = np.array([len(both), len(only_a_zero), len(only_b_zero), n_both_zero], float)
+    n = int(counts.sum())
+    if n == 0:
+        return BootstrapResult(math.nan, math.nan, math.nan, 0, n_draws, seed, "jeffreys x t",
+                               confidence)
+    rng = np.random.default_rng(seed)
+    p = rng.dirichlet(counts + 0.5, n_draws)
+    pairs = np.asarray(both, dtype=np.float64).reshape(-1, 2)
+    diff = pairs[:, 1] - pairs[:, 0]
+    d_both = _mean_draws(diff, rng, n_draws, np.zeros(n_draws) if diff.size == 0 else None)
+    m_b = _mean_draws(only_a_zero, rng, n_draws,
+                      None if len(only_a_zero) >= 2 else _mean_draws(all_b, rng, n_draws, None))
+    m_a = _mean_draws(only_b_zero, rng, n_draws,
+                      None if len(only_b_zero) >= 2 else _mean_draws(all_a, rng, n_draws, None))
+    theta = p[:, 0] * d_both + p[:, 1] * m_b - p[:, 2] * m_a
+    value = (float(diff.sum()) + float(np.sum(only_a_zero)) - float(np.sum(only_b_zero))) / n
+    if abs(value) < TOLERANCE:
+        value = 0.0
+    out = _posterior_interval(value, theta, n, n_draws, seed, confidence)
+    return BootstrapResult(out.value, out.ci_low, out.ci_high, n, n_draws, seed, "jeffreys x t",
+                           confidence, out.n_undefined)
 
 
 def design_effect(values: Sequence[float] | FloatArray, clusters: Sequence[object]) -> float:

@@ -262,7 +262,9 @@ def test_resampling_settings_are_one_object(good, refuse_all):
     assert cmp.checkpoints[0].metrics.quality.n_resamples == 123
     assert compare(good, refuse_all, resampling=rs, seed=10).resampling.seed == 10
     assert good.bootstrap == good.bootstrap.model_copy()  # frozen, recorded in the results
-    with pytest.raises(Exception):
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError, match="frozen"):
         rs.seed = 3
 
 

@@ -36,7 +36,7 @@ def test_the_table_is_the_one_list_of_metrics():
     assert set(metric_functions()) == set(METRIC_NAMES)
     for m in METRICS:
         assert m.direction in (1, -1) and m.label and m.description
-        assert m.interval in ("wilson", "jeffreys", "bootstrap")
+        assert m.interval in ("wilson", "jeffreys", "bootstrap", "jeffreys x t")
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c["name"] for c in CASES])

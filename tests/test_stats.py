@@ -411,3 +411,42 @@ def test_cluster_robust_paired_t_matches_statsmodels():
     assert se == pytest.approx(float(fit.bse[0]), rel=1e-6)
     assert ours.p_value == pytest.approx(2 * st.t.sf(abs(ours.estimate / se), 14))
     assert ours.method == "paired-t (cluster-robust)"
+
+
+def test_share_times_mean_keeps_the_uncertainty_of_an_unseen_refusal():
+    from domainyours_eval.stats import share_times_mean_interval
+
+    scores = list(np.random.default_rng(2).uniform(0.6, 0.9, 24))
+    res = share_times_mean_interval(scores, 0, n_draws=20_000, seed=1)
+    assert res.value == pytest.approx(np.mean(scores)) and res.method == "jeffreys x t"
+    lo, hi = st.t.interval(0.95, 23, np.mean(scores), st.sem(scores))
+    assert res.ci_low < lo - 0.01  # a refusal rate of a few percent is still plausible
+    assert res.ci_high == pytest.approx(hi, abs=0.01)
+    refused = share_times_mean_interval(scores[:20], 4, n_draws=20_000, seed=1)
+    assert refused.value == pytest.approx(sum(scores[:20]) / 24)
+    assert refused.ci_low < refused.value < refused.ci_high
+
+
+@pytest.mark.parametrize("refusal", [0.03, 0.15])
+def test_share_times_mean_covers(refusal):
+    from domainyours_eval.stats import share_times_mean_interval
+
+    rng = np.random.default_rng(int(refusal * 100))
+    truth, reps, covered = 0.75 * (1 - refusal), 300, 0
+    for rep in range(reps):
+        refused = rng.random(24) < refusal
+        scores = list(rng.uniform(0.6, 0.9, int((~refused).sum())))
+        res = share_times_mean_interval(scores, int(refused.sum()), n_draws=2000, seed=rep)
+        covered += res.ci_low <= truth <= res.ci_high
+    assert covered / reps >= 0.92
+
+
+def test_paired_share_times_mean_of_identical_checkpoints():
+    from domainyours_eval.stats import paired_share_times_mean_interval
+
+    both = [(0.7, 0.7), (0.8, 0.8), (0.6, 0.6)] * 8
+    res = paired_share_times_mean_interval(both, [], [], 1, all_a=[0.7, 0.8, 0.6],
+                                           all_b=[0.7, 0.8, 0.6], n_draws=5000)
+    assert res.value == 0 and res.ci_low < 0 < res.ci_high
+    one_way = paired_share_times_mean_interval(both, [0.9] * 3, [], 0, n_draws=5000)
+    assert one_way.value == pytest.approx(2.7 / 27) and one_way.ci_low > 0
