@@ -6,6 +6,9 @@ in ``stats.py``; import from those.
 
 from __future__ import annotations
 
+import math
+from collections.abc import Sequence
+
 from .protocol import (
     DEFAULT_BETA,
     METRIC_NAMES,
@@ -45,9 +48,38 @@ __all__ = [
     "holm",
     "mcnemar_exact",
     "metric_functions",
+    "min_detectable_difference",
     "outcome_of",
     "paired_bootstrap",
     "pairwise_bootstrap",
     "row_features",
+    "rows_needed",
     "weighted_kappa",
 ]
+
+
+def _sd(differences: Sequence[float]) -> tuple[float, int]:
+    finite = [float(d) for d in differences if math.isfinite(d)]
+    n = len(finite)
+    if n < 2:
+        return math.nan, n
+    mean = sum(finite) / n
+    return math.sqrt(sum((d - mean) ** 2 for d in finite) / (n - 1)), n
+
+
+def min_detectable_difference(differences: Sequence[float], *, alpha: float = 0.05,
+                              power: float = 0.8) -> float:
+    """Deprecated: ``stats.t_min_detectable`` on the differences' spread and count (t, not z)."""
+    from .stats import t_min_detectable
+
+    sd, n = _sd(differences)
+    return t_min_detectable(sd, n, alpha=alpha, power=power)
+
+
+def rows_needed(differences: Sequence[float], effect: float, *, alpha: float = 0.05,
+                power: float = 0.8) -> float:
+    """Deprecated: ``stats.t_rows_needed`` on the differences' spread (NaN when undefined)."""
+    from .stats import t_rows_needed
+
+    sd, _ = _sd(differences)
+    return t_rows_needed(sd, effect, alpha=alpha, power=power)

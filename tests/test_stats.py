@@ -450,3 +450,15 @@ def test_paired_share_times_mean_of_identical_checkpoints():
     assert res.value == 0 and res.ci_low < 0 < res.ci_high
     one_way = paired_share_times_mean_interval(both, [0.9] * 3, [], 0, n_draws=5000)
     assert one_way.value == pytest.approx(2.7 / 27) and one_way.ci_low > 0
+
+
+def test_former_scoring_names_still_work_with_t_not_z():
+    from domainyours_eval.scoring import min_detectable_difference, rows_needed
+
+    d = [1.0, -1.0] * 50
+    sd = float(np.std(d, ddof=1))
+    es = TTestPower().solve_power(nobs=100, alpha=0.05, power=0.8)
+    assert min_detectable_difference(d) == pytest.approx(es * sd, rel=1e-4)
+    assert rows_needed(d, 0.3) == math.ceil(TTestPower().solve_power(effect_size=0.3 / sd,
+                                                                      alpha=0.05, power=0.8))
+    assert math.isnan(rows_needed([0.2] * 5, 0.1))
