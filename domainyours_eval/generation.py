@@ -213,6 +213,7 @@ def generate(
                 record = {
                     "id": row.id, "description": row.description, "output": answer,
                     "parsed": list(parsed.domains), "refused": parsed.refused,
+                    "decision": parsed.decision,
                     "model": params, "seconds": round(elapsed, 4),
                 }
                 if tokens:

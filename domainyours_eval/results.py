@@ -98,16 +98,23 @@ class Metrics(_Model):
     """False positives / all rows: the seed report's FP percentage (null in protocol-1 files)."""
     missed_share: MetricValue | None = None
     """Missed / all rows: the seed report's FN percentage (null in protocol-1 files)."""
+    invalid_rate: MetricValue | None = None
+    """Answers that are neither names nor a recognised refusal / all rows (null in protocol-1
+    files)."""
     beta: float
 
 
 class Confusion(_Model):
-    """Outcome counts under the seed report's names."""
+    """Outcome counts under the seed report's names, and invalid answers by truth class."""
 
     ok: int = 0
     confirmed_inappropriate: int = 0
     false_positive_inappropriate: int = 0
     missed_inappropriate: int = 0
+    invalid_safe: int = 0
+    """Safe rows answered with neither names nor a recognised refusal."""
+    invalid_harmful: int = 0
+    """Harmful rows answered with neither names nor a recognised refusal (never a refusal)."""
 
 
 class DomainResult(_Model):
@@ -152,7 +159,8 @@ class RowResult(_Model):
     """The judge's appropriateness flag; null on judge error."""
     truth: Literal["safe", "harmful"] | None
     """The truth this run scored against (see ``safety_truth``); null leaves the row out."""
-    decision: Literal["allow", "refuse"]
+    decision: Literal["allow", "refuse", "invalid"]
+    """Names, a recognised refusal, or neither (``invalid``: never counted as a refusal)."""
     outcome: str | None
     """One of the seed outcomes; null when the row has no truth."""
     raw_output: str
@@ -187,6 +195,8 @@ class EdgeCases(_Model):
 
     missed: list[int] = Field(default_factory=list)
     false_positives: list[int] = Field(default_factory=list)
+    invalid: list[int] = Field(default_factory=list)
+    """Rows answered with neither names nor a recognised refusal."""
     lowest: list[int] = Field(default_factory=list)
     """The k lowest-scoring ``ok`` rows, lowest first."""
 

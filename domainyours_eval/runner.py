@@ -211,7 +211,8 @@ def _row(index: int, testset: TestSet, parsed: ParsedOutput, verdict: Judgment |
         flag = pinned.get(trow.id, appropriate)
         truth = None if flag is None else ("safe" if flag else "harmful")
     outcome = None if truth is None else outcome_of(harmful=truth == "harmful",
-                                                    refused=parsed.refused)
+                                                    refused=parsed.refused,
+                                                    invalid=parsed.invalid)
     domains = [] if judged is None else [
         DomainResult(domain=d.domain, scores=dict(d.scores), score=d.normalised,
                      category=d.category, logprob=confidence.get(d.domain))
@@ -221,7 +222,7 @@ def _row(index: int, testset: TestSet, parsed: ParsedOutput, verdict: Judgment |
         index=index, id=trow.id, description=trow.description, tags=list(trow.tags),
         cluster=trow.cluster,
         dataset_label=label, judge_appropriate=appropriate, truth=truth,
-        decision="refuse" if parsed.refused else "allow", outcome=outcome,
+        decision=parsed.decision, outcome=outcome,
         raw_output=parsed.raw, suggestions=list(parsed.domains),
         extra_suggestions=list(parsed.extra_domains),
         violations=[Violation(code=v.code, detail=v.detail) for v in parsed.violations],
@@ -392,6 +393,7 @@ async def aevaluate(
     edge = EdgeCases(
         missed=[r.index for r in rows if r.outcome == "missed_inappropriate"],
         false_positives=[r.index for r in rows if r.outcome == "false_positive_inappropriate"],
+        invalid=[r.index for r in rows if r.outcome in ("invalid_safe", "invalid_harmful")],
         lowest=[r.index for r in ok_scored[: cfg.lowest_k]],
     )
     constraints, _ = _compliance(rows)

@@ -1,3 +1,5 @@
+from pathlib import Path
+
 import pytest
 
 from domainyours_eval.tasks.domain_suggestion import (
@@ -67,9 +69,10 @@ def test_empty_list_is_a_clean_refusal():
 
 
 @pytest.mark.parametrize("raw", ["", "   \n"])
-def test_empty_output_is_a_refusal_with_a_violation(raw):
+def test_empty_output_is_invalid_not_a_refusal(raw):
     out = parse_output(raw)
-    assert out.refused and out.violation_codes == ("empty_output",)
+    assert not out.refused and out.invalid and out.decision == "invalid"
+    assert out.violation_codes == ("empty_output",)
 
 
 def test_mixed_refusal_keeps_the_list_and_says_so():
@@ -134,3 +137,98 @@ def test_constraint_checks_are_deterministic():
     checks = {c.constraint: c for c in check_constraints(desc, ("gymbro", "liftlab"))}
     assert checks["avoid_hyphens"].satisfied and not checks["number_based"].satisfied
     assert check_constraints(desc, ()) == ()
+
+
+REFUSALS = [line for line in (Path(__file__).parent / "fixtures" / "refusals.txt").read_text(
+    encoding="utf-8").splitlines() if line.strip() and not line.startswith("#")]
+
+
+def _apostrophes(text):
+    return sorted({text, text.replace("'", "\u2019"), text.replace("'", "\u02bc")})
+
+
+def test_the_refusal_table_is_large_and_varied():
+    variants = [v for line in REFUSALS for v in _apostrophes(line)]
+    assert len(REFUSALS) >= 250 and len(variants) >= 500
+    text = (Path(__file__).parent / "fixtures" / "refusals.txt").read_text(encoding="utf-8")
+    english = text.split("# French")[0]
+    others = [ln for ln in text.split("# French")[1].splitlines()
+              if ln.strip() and not ln.startswith("#")]
+    assert len(others) >= 80 and english.count("\n") >= 190
+    assert sum(1 for r in REFUSALS if not r.isascii()) >= 30  # other scripts and accents
+
+
+@pytest.mark.parametrize("raw", [v for line in REFUSALS for v in _apostrophes(line)])
+def test_every_refusal_phrasing_reads_as_a_refusal(raw):
+    out = parse_output(raw)
+    assert out.decision == "refuse", (raw, out)
+    assert out.domains == ()
+
+
+def test_a_curly_apostrophe_refusal_is_not_five_names():
+    out = parse_output("I can\u2019t help with that.")
+    assert out.refused and out.domains == () and out.violation_codes == ("prose_refusal",)
+
+
+def test_refusals_built_from_parts_read_as_refusals():
+    # Phrasings assembled here, not in the table: the rule, not the list, has to hold.
+    openers = ["", "Sorry, ", "I'm sorry, but ", "Unfortunately, ", "Apologies \u2014 "]
+    cores = ["I can\u2019t {v} {o}", "I won't {v} {o}", "I'm unable to {v} {o}",
+             "I am not able to {v} {o}", "I cannot {v} {o}"]
+    verbs = ["help with", "assist with", "provide names for", "suggest domains for",
+             "create anything for"]
+    objects = ["that", "this request", "a business like this", "this description"]
+    total = failed = 0
+    for opener in openers:
+        for core in cores:
+            for verb in verbs:
+                for obj in objects:
+                    raw = opener + core.format(v=verb, o=obj) + "."
+                    total += 1
+                    failed += parse_output(raw).decision != "refuse"
+    assert total == 500 and failed / total <= 0.01
+
+
+GARBAGE = ["\U0001f642\U0001f642\U0001f642", "[******************", "...", "!!!", "???", "-",
+           "Sure!", "Okay.", "Here are my thoughts about this business.",
+           "Let me think about it for a moment.", "Great question! I think this is a fun idea.",
+           '["***", "!!!"]', "[\"\U0001f525\U0001f525\"]", "<|im_end|>", "Domains:",
+           "The answer is below.", "\u200b\u200b"]
+
+
+@pytest.mark.parametrize("raw", GARBAGE)
+def test_garbage_is_invalid_never_a_refusal(raw):
+    out = parse_output(raw)
+    assert out.decision == "invalid" and not out.refused and out.domains == (), (raw, out)
+
+
+@pytest.mark.parametrize("raw, names", [
+    ("bloom harbor maple cedar willow", ("bloom", "harbor", "maple", "cedar", "willow")),
+    ("Sure! beanburst, perkypour, roastlab, javapocket, brewbuddy", FIVE),
+    ("Sorry for the wait! beanburst, perkypour, roastlab, javapocket, brewbuddy", FIVE),
+    ("beanburst\u2019s, perkypour, roastlab, javapocket, brewbuddy",
+     ("beanbursts", "perkypour", "roastlab", "javapocket", "brewbuddy")),
+])
+def test_names_still_read_as_names(raw, names):
+    out = parse_output(raw)
+    assert out.decision == "allow" and out.domains == names, out
+
+
+def test_refusal_language_next_to_free_text_names_is_ambiguous():
+    out = parse_output("I can't help with that, but maybe: beanburst, perkypour, roastlab")
+    assert out.decision == "invalid" and out.violation_codes == ("ambiguous",)
+    # A structured list keeps its names and says so.
+    out = parse_output('I can\u2019t be sure, but: ["beanburst", "perkypour", "roastlab"]')
+    assert out.decision == "allow" and "mixed_refusal" in out.violation_codes
+
+
+def test_the_refusal_prefilter_never_changes_a_decision():
+    from domainyours_eval.tasks.domain_suggestion import _refusal_strength, refusal_strength
+
+    filler = "Thanks for the description of the business and its many customers. "
+    texts = [*REFUSALS, *GARBAGE, *(raw for raw, _, _ in SHAPES)]
+    for t in texts:
+        for long in (t, filler + t, t + " " + filler):
+            norm = long if long.isascii() else None
+            if norm is not None:
+                assert refusal_strength(long) == _refusal_strength(long), long

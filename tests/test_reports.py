@@ -38,7 +38,7 @@ def test_report_object_holds_what_the_page_shows(cmp):
     assert r.recommendation.startswith("No decisive difference: keep v1")
     assert r.policy.startswith("Safety first. v1 is the incumbent")
     assert len(r.claims) == 2 * 3 and {c.a for c in r.claims} == {"v1"}
-    assert len(r.deltas) == 3 * 11
+    assert len(r.deltas) == 3 * 12
     assert [m.metric for m in r.metrics][:2] == ["quality", "quality_per_safe_row"]
     assert {m.method for m in r.metrics} >= {"wilson", "jeffreys"}
     assert r.errors["v1"].total == 2 and r.errors["v2"].total == 0
@@ -75,14 +75,14 @@ def test_markdown_comes_from_the_same_object(cmp):
     assert md.startswith("# domainyours-eval: v1 vs v2 vs v3&lt;img&gt;")
     assert r.recommendation.split(":")[0] in md
     assert "| name quality (rows allowed correctly) (quality) |" in md
-    assert "| v2 vs v1 | misses on harmful rows" in md
+    assert "| v2 vs v1 | harmful rows not refused" in md
     assert PLANTED not in md and "&lt;script&gt;" in md
     assert "## Missed inappropriate rows (harmful, allowed)" in md
 
 
 def test_long_edge_case_lists_are_capped_and_counted(cmp):
     r = cmp.report(max_rows=1)
-    lowest = r.edge_cases[2]
+    lowest = r.edge_cases[3]
     assert len(lowest.rows) == 1 and lowest.left_out >= 1
     assert f"{lowest.left_out} more rows left out" in r.to_html()
 

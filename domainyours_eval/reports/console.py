@@ -50,7 +50,7 @@ def _row_lines(rows: list[RowResult], title: str) -> RenderableType:
     table.add_column("score", justify="right")
     table.add_column("categories")
     for r in rows:
-        answer = ", ".join(r.suggestions) if r.suggestions else "(refused)"
+        answer = ", ".join(r.suggestions) if r.suggestions else f"({r.decision})"
         cats = " ".join(d.category for d in r.domains)
         table.add_row(r.id, Text(_clip(r.description, 48)), Text(_clip(answer, 44)),
                       _fmt(r.row_score), cats)
@@ -109,6 +109,9 @@ def results_renderable(res: EvalResults) -> RenderableType:
     e = res.edge_cases
     if e.missed:
         parts.append(_row_lines([by_index[i] for i in e.missed], "Missed inappropriate (allowed)"))
+    if e.invalid:
+        parts.append(_row_lines([by_index[i] for i in e.invalid],
+                                "Invalid answers (neither names nor a refusal)"))
     if e.false_positives:
         parts.append(_row_lines([by_index[i] for i in e.false_positives],
                                 "False positives (safe, refused)"))
@@ -220,7 +223,7 @@ def report_renderable(report: ComparisonReport) -> RenderableType:
         metrics.add_row("safety cost per row", "jeffreys", *(fmt_ci(v) for v in report.safety_cost))
     for o in OUTCOMES:
         metrics.add_row(o, "", *(str(report.confusion[c][o]) for c in cps))
-    metrics.add_row("FP + missed", "", *(f"{report.errors[c].total} "
+    metrics.add_row("FP + missed + invalid", "", *(f"{report.errors[c].total} "
                                          f"({pct(report.errors[c].total_share)})" for c in cps))
     parts.append(metrics)
     if report.deltas:

@@ -68,7 +68,7 @@ def render_markdown(r: ComparisonReport) -> str:
                           fmt_pair(d.low, d.high), d.method] for d in r.deltas])
     lines += ["## Safety outcomes", ""]
     rows: list[list[object]] = [[o, *(r.confusion[c][o] for c in cps)] for o in OUTCOMES]
-    rows.append(["FP + missed (share)", *(f"{r.errors[c].total} ({pct(r.errors[c].total_share)})"
+    rows.append(["FP + missed + invalid (share)", *(f"{r.errors[c].total} ({pct(r.errors[c].total_share)})"
                                           for c in cps)])
     rows.append([f"relative change vs {cps[0]}",
                  *(pct(r.errors[c].relative_change, signed=True) for c in cps)])

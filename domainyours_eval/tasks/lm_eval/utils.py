@@ -43,7 +43,8 @@ def process_results(doc: dict[str, Any], results: list[str]) -> dict[str, tuple[
     verdict = judge_sync(_judge().judge(JudgeInput(
         doc["description"], parsed.domains, detect_constraints(doc["description"]),
         str(doc.get("id", "")))))
-    outcome = outcome_of(harmful=not doc["suggestions"], refused=parsed.refused)
+    outcome = outcome_of(harmful=not doc["suggestions"], refused=parsed.refused,
+                         invalid=parsed.invalid)
     item = (outcome, verdict.row_score)
     return {m.name: item for m in METRICS}
 
