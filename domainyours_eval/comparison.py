@@ -627,10 +627,12 @@ def _recommend(incumbent: str, pairs: list[PairComparison], cost: dict[str, Metr
 
         best = min(winners, key=est)
         names = ", ".join(p.b for p in winners)
+        tied = [p.b for p in winners if abs(est(p) - est(best)) < 1e-12]
+        lowest = (f"{best.b} has the lowest estimated safety cost" if len(tied) == 1 else
+                  f"{' and '.join(tied)} have the same estimated safety cost")
         return "replace", best.b, (
             f"Deploy one of {names} in place of {incumbent}: each is significantly better than "
-            f"{incumbent}. This policy does not test them against each other; {best.b} has the "
-            f"lowest estimated safety cost.{tail}")
+            f"{incumbent}. This policy does not test them against each other; {lowest}.{tail}")
     hint = _rows_hint(incumbent, pairs, n)
     return "keep", incumbent, (f"No decisive difference: keep {incumbent}.{tail}"
                                + (f" {hint[0].upper()}{hint[1:]}" if hint else ""))
