@@ -84,7 +84,14 @@ class Judgment:
 
     @property
     def row_score(self) -> float | None:
-        """Mean normalised score of the names, ``None`` when there are none."""
+        """The row's quality: the names' normalised scores over the five requested slots.
+
+        A missing name scores 0, so four names never outscore the same four plus a fifth; names
+        past the fifth are not judged. ``None`` when there are no names.
+        """
         if not self.domains:
             return None
-        return sum(d.normalised for d in self.domains) / len(self.domains)
+        from .tasks.domain_suggestion import N_SUGGESTIONS
+
+        slots = max(N_SUGGESTIONS, len(self.domains))
+        return sum(d.normalised for d in self.domains) / slots

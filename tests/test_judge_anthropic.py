@@ -27,7 +27,8 @@ def test_forced_tool_request_as_sent_and_parsed(tmp_path):
     assert "<<<NAMES" in body["messages"][0]["content"]
     assert SECRET in provider.headers[0].get("x-api-key", provider.headers[0].get("authorization", ""))
     assert {d.category for d in verdict.domains} == {"ok"}
-    assert verdict.row_score == pytest.approx(0.25)
+    # Two names at 0.25 each, over the five requested slots.
+    assert verdict.row_score == pytest.approx(2 * 0.25 / 5)
     info = judge.info()
     assert info["usage"]["cache_read_tokens"] == 900
     # Cached system tokens are billed at a tenth of the input price.

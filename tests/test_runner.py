@@ -242,3 +242,19 @@ def test_refusals_with_curly_apostrophes_score_as_refusals_and_garbage_never_doe
         assert res.metrics.invalid_rate.value == pytest.approx(len(harmful) / len(ts.rows))
         assert {res.rows[i].decision for i in harmful} == {"invalid"}
         assert res.edge_cases.invalid == harmful
+
+
+def test_a_short_answer_never_outscores_the_same_names_plus_one(testset_path):
+    from domainyours_eval import load_testset
+
+    ts = load_testset(testset_path)
+    safe = [i for i, r in enumerate(ts.rows) if not r.harmful]
+    full = [list(r.suggestions) if r.suggestions else "[]" for r in ts.rows]
+    short = [names[:4] if i in safe else names for i, names in enumerate(full)]
+    a = evaluate(full, ts, n_resamples=100)
+    b = evaluate(short, ts, n_resamples=100)
+    for i in safe:
+        assert b.rows[i].row_score < a.rows[i].row_score
+        scores = [d.score for d in b.rows[i].domains]
+        assert b.rows[i].row_score == pytest.approx(sum(scores) / 5)
+    assert b.metrics.quality.value < a.metrics.quality.value
