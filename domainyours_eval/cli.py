@@ -75,6 +75,9 @@ BaseUrlOpt = Annotated[str | None, typer.Option(
     help="OpenAI-compatible server for openai: models (default: OPENAI_BASE_URL).")]
 LogprobsOpt = Annotated[bool, typer.Option(
     "--logprobs", help="Ask openai: models for token log-probabilities (per-name confidence).")]
+OverwriteOpt = Annotated[bool, typer.Option(
+    "--overwrite", help="Discard existing predictions and generate every row again (without "
+                        "it, rows are reused only from the same model and settings).")]
 
 
 def _model_options(spec: str, *, adapter: str | None, max_new_tokens: int | None,
@@ -152,6 +155,7 @@ def evaluate_cmd(
     dtype: DtypeOpt = None,
     base_url: BaseUrlOpt = None,
     logprobs: LogprobsOpt = False,
+    overwrite: OverwriteOpt = False,
     judge: JudgeOpt = None,
     safety_truth: Annotated[str | None, typer.Option(
         help="dataset, judge or auto (dataset when every row is labelled).")] = None,
@@ -183,7 +187,7 @@ def evaluate_cmd(
         opts = _model_options(model, adapter=adapter, max_new_tokens=max_new_tokens,
                               device=device, dtype=dtype, base_url=base_url, logprobs=logprobs)
         predictions = generate(model, testset, out / "predictions.jsonl", batch_size=batch_size,
-                               **opts)
+                               overwrite=overwrite, **opts)
         name = name or model
     assert predictions is not None
     res = _evaluate_with_progress(console, predictions, testset, cfg, name)
@@ -206,6 +210,7 @@ def generate_cmd(
     dtype: DtypeOpt = None,
     base_url: BaseUrlOpt = None,
     logprobs: LogprobsOpt = False,
+    overwrite: OverwriteOpt = False,
 ) -> None:
     """Generate a model's answers to every test row into a resumable predictions file."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
@@ -218,7 +223,7 @@ def generate_cmd(
     with Progress(TextColumn("generating"), BarColumn(), MofNCompleteColumn(), console=console,
                   transient=True) as bar:
         task = bar.add_task("generate", total=None)
-        path = generate(model, testset, out, batch_size=batch_size,
+        path = generate(model, testset, out, batch_size=batch_size, overwrite=overwrite,
                         progress=lambda d, t: bar.update(task, completed=d, total=t), **opts)
     console.print(f"wrote {path}")
 

@@ -207,3 +207,21 @@ def test_dataframe_problems_name_the_row():
     with pytest.raises(DataError) as err:
         load_testset(df)
     assert problems_of(err)[0].startswith("<DataFrame>:1 [suggestions]")
+
+
+def test_line_endings_and_unicode_forms_do_not_change_the_test_set(tmp_path):
+    import unicodedata
+
+    from domainyours_eval.tasks import data_path
+
+    shipped = data_path("test_set.csv")
+    original = load_testset(shipped)
+    assert any("\n" in r.description for r in original.rows)  # quoted cells with newlines
+    crlf = tmp_path / "test_set.csv"
+    crlf.write_bytes(shipped.read_bytes().replace(b"\r\n", b"\n").replace(b"\n", b"\r\n"))
+    again = load_testset(crlf)
+    assert again.sha256 == original.sha256
+    assert [r.description for r in again.rows] == [r.description for r in original.rows]
+    rows = [{"id": "a", "description": "Caf\u00e9 with cr\u00eapes", "suggestions": ["cafecrepe"]}]
+    decomposed = [{**rows[0], "description": unicodedata.normalize("NFD", rows[0]["description"])}]
+    assert load_testset(rows).sha256 == load_testset(decomposed).sha256
