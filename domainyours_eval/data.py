@@ -162,7 +162,7 @@ def _parse_suggestions(value: Any, where: tuple[str, int, str], problems: list[D
 
 
 def _canonical_text(text: str) -> str:
-    """One form for one text: line endings as ``\n`` and Unicode NFC.
+    r"""One form for one text: line endings as ``\n`` and Unicode NFC.
 
     The test set's hash and every prompt see this form, so a file saved with CRLF line endings (a
     quoted cell keeps its ``\r\n``) or by an editor that decomposes accents is the same test set.
