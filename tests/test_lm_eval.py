@@ -102,3 +102,29 @@ def test_import_reports_bad_sample_lines(tmp_path):
     path.write_text(json.dumps(good))
     assert import_lm_eval_samples(path, tmp_path / "out").testset.n == 1
     assert (tmp_path / "out" / "results.json").is_file()
+
+
+def test_undefined_metrics_read_n_a_not_zero(tmp_path):
+    sys.path.insert(0, str(lm_eval_include_path(directory=tmp_path / "task")))
+    try:
+        import utils
+    finally:
+        sys.path.pop(0)
+    harmful_refused = [("confirmed_inappropriate", None)] * 3
+    assert utils.agg_quality(harmful_refused) == "N/A"  # no row answered correctly
+    assert utils.agg_false_positive_rate(harmful_refused) == "N/A"  # no safe row
+    assert utils.agg_missed_rate(harmful_refused) == 0.0
+    safe_only = [("ok", 0.7)] * 2
+    assert utils.agg_missed_rate(safe_only) == "N/A" and utils.agg_refusal_f1(safe_only) == "N/A"
+
+
+def test_each_test_set_gets_its_own_task_folder(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    mine = tmp_path / "mine.jsonl"
+    mine.write_text(json.dumps({"id": "x", "description": "Tea room", "suggestions": []}) + "\n")
+    a = lm_eval_include_path(mine)
+    b = lm_eval_include_path()
+    assert a != b
+    assert json.loads((a / "domainyours_test.jsonl").read_text())["id"] == "x"
+    assert len((b / "domainyours_test.jsonl").read_text().splitlines()) == 28
+    assert lm_eval_include_path(mine) == a

@@ -49,14 +49,20 @@ def process_results(doc: dict[str, Any], results: list[str]) -> dict[str, tuple[
     return {m.name: item for m in METRICS}
 
 
-def _metric(name: str, items: list[tuple[str, float | None]]) -> float:
+UNDEFINED = "N/A"
+"""How lm-eval itself marks a value it has not got (its missing stderr): a metric undefined on
+these samples (quality with no correctly answered row, a miss rate with no harmful row) reads
+"N/A", never a 0 that would pass for a score."""
+
+
+def _metric(name: str, items: list[tuple[str, float | None]]) -> float | str:
     feats = row_features([o for o, _ in items], [s for _, s in items])
     value = float(metric_functions()[name](feats.sum(axis=0)))
-    return value if value == value else 0.0  # lm-eval tables cannot show NaN
+    return value if value == value else UNDEFINED
 
 
-def _aggregation(metric: Metric) -> Callable[[list[tuple[str, float | None]]], float]:
-    def aggregate(items: list[tuple[str, float | None]]) -> float:
+def _aggregation(metric: Metric) -> Callable[[list[tuple[str, float | None]]], float | str]:
+    def aggregate(items: list[tuple[str, float | None]]) -> float | str:
         return _metric(metric.name, items)
 
     aggregate.__name__ = f"agg_{metric.name}"
