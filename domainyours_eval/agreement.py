@@ -21,7 +21,7 @@ from pydantic import BaseModel, ConfigDict
 
 from .config import EvalConfig
 from .data import TestSet, load_predictions, load_testset
-from .errors import ConfigError
+from .errors import ConfigError, JudgeError
 from .judges import Judge, JudgeInput, Judgment, get_judge
 from .results import MetricValue
 from .stats import bootstrap_clusters, cohen_kappa, weighted_kappa
@@ -102,6 +102,11 @@ async def _judge_all(judge: Judge, items: list[JudgeInput], concurrency: int
         close = getattr(judge, "aclose", None)
         if close is not None:
             await close()
+    if items and not any(isinstance(v, Judgment) for v in out):
+        # Every figure would read n/a: say why instead of reporting nothing.
+        reasons = "; ".join(dict.fromkeys(str(v) for v in out))[:500]
+        raise JudgeError(f"judge {judge.name!r} gave no valid verdict on any of the {len(items)} "
+                         f"rows, so there is no agreement to measure: {reasons}")
     return [v if isinstance(v, Judgment) else None for v in out]
 
 
@@ -139,7 +144,7 @@ def judge_agreement(
     items = [JudgeInput(r.description, parse_output(a).domains,
                         detect_constraints(r.description), r.id)
              for r, a in zip(ts.rows, answers)]
-    built = [get_judge(j, cache_dir=cfg.cache_dir, use_cache=cfg.use_cache) for j in judges]
+    built = [get_judge(j, **cfg.judge_options(j)) for j in judges]
 
     async def run_all() -> list[list[Judgment | None]]:
         return [await _judge_all(j, items, cfg.concurrency) for j in built]

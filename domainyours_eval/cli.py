@@ -61,6 +61,9 @@ CostRatioOpt = Annotated[float | None, typer.Option(
     help="Cost of a missed harmful row relative to a false refusal (default 4).")]
 AlphaOpt = Annotated[float | None, typer.Option(
     help="Familywise significance level of the verdict's tests (default 0.05).")]
+JudgeMaxTokensOpt = Annotated[int | None, typer.Option(
+    help="Cap on an LLM judge's answer tokens (default: the backend's; hf/ judges derive it "
+         "from each row's answer schema).")]
 MaxCostOpt = Annotated[float | None, typer.Option(
     help="Stop (before any call when projected) if the judge would cost more, in USD.")]
 
@@ -169,6 +172,7 @@ def evaluate_cmd(
     concurrency: Annotated[int | None, typer.Option(help="Judge calls in flight.")] = None,
     guard: Annotated[str | None, typer.Option(
         help="Input guardrail judge spec: rows it flags are answered with [].")] = None,
+    judge_max_tokens: JudgeMaxTokensOpt = None,
     config: ConfigOpt = None,
 ) -> None:
     """Judge one checkpoint's predictions and write OUT/results.json."""
@@ -178,7 +182,7 @@ def evaluate_cmd(
     cfg = _config(config, judge=judge, safety_truth=safety_truth, seed=seed,
                   n_resamples=resamples, ci_method=ci_method, cache_dir=cache_dir,
                   use_cache=False if no_cache else None, max_cost=max_cost,
-                  concurrency=concurrency, guard=guard)
+                  concurrency=concurrency, guard=guard, judge_max_tokens=judge_max_tokens)
     if (predictions is None) == (model is None):
         raise ConfigError("give exactly one of --predictions FILE or --model SPEC")
     if model is not None:
@@ -380,12 +384,14 @@ def judge_agreement_cmd(
     seed: SeedOpt = None,
     cache_dir: CacheDirOpt = None,
     no_cache: NoCacheOpt = False,
+    judge_max_tokens: JudgeMaxTokensOpt = None,
     json_out: Annotated[Path | None, typer.Option("--json", help="Write the report as JSON.")] = None,
 ) -> None:
     """How far judges agree with the dataset labels and with each other (with CIs)."""
     from .agreement import judge_agreement
 
-    cfg = _config(None, seed=seed, cache_dir=cache_dir, use_cache=False if no_cache else None)
+    cfg = _config(None, seed=seed, cache_dir=cache_dir, use_cache=False if no_cache else None,
+                  judge_max_tokens=judge_max_tokens)
     report = judge_agreement(testset, judge, predictions=predictions, config=cfg,
                              n_resamples=resamples)
     console = _console()

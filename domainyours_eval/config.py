@@ -56,8 +56,21 @@ class EvalConfig(BaseModel):
     """Judge spec of an input guardrail: rows it flags get ``[]`` instead of the model's answer."""
     max_cost: float | None = Field(None, ge=0)
     """Stop before (projected) or during (actual) a run whose judge cost exceeds this, in USD."""
+    judge_max_tokens: int | None = Field(None, ge=1)
+    """Cap on an LLM judge's answer tokens (default: the backend's; a local ``hf/`` judge derives
+    it from each row's answer schema)."""
     policy: DecisionPolicy = Field(default_factory=DecisionPolicy)
     """The decision policy comparisons of these results follow (``[eval.policy]`` in TOML)."""
+
+    def judge_options(self, spec: object) -> dict[str, Any]:
+        """Options for ``get_judge(spec, ...)`` from these settings."""
+        options: dict[str, Any] = {"cache_dir": self.cache_dir, "use_cache": self.use_cache}
+        if self.judge_max_tokens is not None:
+            if not isinstance(spec, str) or "/" not in spec:
+                raise ConfigError(f"judge_max_tokens (--judge-max-tokens) applies to an LLM judge "
+                                  f"('backend/model'), not to {spec!r}")
+            options["max_tokens"] = self.judge_max_tokens
+        return options
 
     @property
     def resampling(self) -> Resampling:

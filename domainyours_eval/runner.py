@@ -305,8 +305,8 @@ async def aevaluate(
     if options:
         cfg = EvalConfig.build(**{**cfg.model_dump(), **options})
     ts = load_testset(testset)
-    judge_obj = get_judge(judge if judge is not None else cfg.judge, cache_dir=cfg.cache_dir,
-                          use_cache=cfg.use_cache)
+    spec = judge if judge is not None else cfg.judge
+    judge_obj = get_judge(spec, **cfg.judge_options(spec))
     blocked: list[int] = []
     if cfg.guard is not None:
         # The guard reads only the description, before the model; what it blocks is answered

@@ -8,7 +8,7 @@ import pytest
 pytest.importorskip("torch", reason="the hf extra (torch) is not installed")
 pytest.importorskip("transformers", reason="the hf extra (transformers) is not installed")
 
-from tiny_models import build_tiny_llama  # noqa: E402
+from tiny_models import build_tiny_byte_llama, build_tiny_llama  # noqa: E402
 
 from domainyours_eval import ConfigError, JudgeInput, JudgeResponseError, evaluate, get_judge  # noqa: E402
 from domainyours_eval.judges import judge_sync  # noqa: E402
@@ -28,7 +28,7 @@ def tiny(tmp_path_factory):
 
 def test_garbage_answers_become_judge_errors_never_scores(tiny, tmp_path):
     judge = get_judge(f"hf/{tiny}", max_new_tokens=12, batch_size=4, max_attempts=2,
-                      cache_dir=tmp_path)
+                      cache_dir=tmp_path, constrained=False)
     res = evaluate([r["suggestions"] for r in ROWS], ROWS, judge=judge, n_resamples=20,
                    max_judge_error_rate=1.0)
     assert res.judge.n_errors == 3
@@ -41,7 +41,7 @@ def test_garbage_answers_become_judge_errors_never_scores(tiny, tmp_path):
 
 def test_generation_is_greedy_and_batched(tiny, tmp_path):
     judge = get_judge(f"hf/{tiny}", max_new_tokens=8, batch_size=2, max_attempts=1,
-                      use_cache=False)
+                      use_cache=False, constrained=False)
     item = JudgeInput("Coffee shop", ("beanburst",))
     backend = judge.backend
     from domainyours_eval.judges.prompt import render_prompt
@@ -52,6 +52,43 @@ def test_generation_is_greedy_and_batched(tiny, tmp_path):
     assert [c.text for c in batched] == [c.text for c in single]  # left padding is exact
     with pytest.raises(JudgeResponseError):
         judge_sync(judge.judge(item))
+
+
+def test_constrained_decoding_makes_even_a_random_model_answer_valid_json(tmp_path):
+    pytest.importorskip("xgrammar", reason="xgrammar is not installed (see the README)")
+    from domainyours_eval.judges.prompt import REASON_CHARS, answer_token_cap, render_prompt
+
+    tiny = build_tiny_byte_llama(tmp_path / "bytes")
+    judge = get_judge(f"hf/{tiny}", batch_size=4, max_attempts=1, cache_dir=tmp_path,
+                      reason_chars=40)
+    res = evaluate([r["suggestions"] for r in ROWS], ROWS, judge=judge, n_resamples=20)
+    # A random model: poor verdicts, but every one of them a verdict, with every name scored.
+    assert res.judge.n_errors == 0
+    for row, r in zip(res.rows, ROWS):
+        assert [d.domain for d in row.domains] == r["suggestions"]
+        assert all(1 <= v <= 5 for d in row.domains for v in d.scores.values())
+    assert res.judge.details["structured_output"] == "json_schema_xgrammar"
+    assert res.judge.details["max_new_tokens"] == "from schema"
+    # The token cap comes from the schema: longer with more names and a longer reason.
+    item = JudgeInput("Coffee shop", ("beanburst", "roastlab"))
+    order = render_prompt(item).order
+    assert answer_token_cap(order) > answer_token_cap(order[:1])
+    assert answer_token_cap(order, reason_chars=10) < answer_token_cap(order) == \
+        answer_token_cap(order, reason_chars=REASON_CHARS)
+    # Batched constrained rows answer as they do one by one.
+    backend = judge.backend
+    prompts = [render_prompt(item), render_prompt(JudgeInput("Bakery shop", ("crumbco",)))]
+    assert [c.text for c in backend._generate(prompts)] == \
+        [backend._generate([p])[0].text for p in prompts]
+
+
+def test_a_tokenizer_that_cannot_spell_the_schema_is_a_clear_error(tiny, tmp_path):
+    pytest.importorskip("xgrammar", reason="xgrammar is not installed (see the README)")
+    from domainyours_eval import JudgeFatalError
+
+    judge = get_judge(f"hf/{tiny}", batch_size=4, max_attempts=1, use_cache=False)
+    with pytest.raises(JudgeFatalError, match="cannot spell the answer schema"):
+        evaluate([r["suggestions"] for r in ROWS], ROWS, judge=judge, n_resamples=20)
 
 
 def test_missing_model_is_a_clear_error(tmp_path):
@@ -82,12 +119,58 @@ def test_real_smollm2_is_a_weak_judge_and_agreement_says_so(tmp_path, testset_pa
     for r in small:
         r["suggestions"] = list(r["suggestions"])
         r["tags"] = []
-    judge = get_judge(f"hf/{gguf}", max_new_tokens=300, batch_size=6, max_attempts=1,
-                      cache_dir=tmp_path)
+    pytest.importorskip("xgrammar", reason="xgrammar is not installed (see the README)")
+    judge = get_judge(f"hf/{gguf}", batch_size=6, max_attempts=1, cache_dir=tmp_path,
+                      reason_chars=80)
     report = judge_agreement(small, ["reference", judge], n_resamples=200)
     weak = report.vs_labels[1]
-    # Whatever it answers is either a validated verdict or a recorded error: never a guess.
-    assert weak.n + weak.judge_errors == len(small)
+    # Constrained to the row's schema, the 135M model answers every row with a valid verdict:
+    # weak verdicts, but verdicts (unconstrained it failed every one: "not JSON").
+    assert weak.judge_errors == 0 and weak.n == len(small)
     ref = report.vs_labels[0]
     assert ref.kappa.value == pytest.approx(1.0)
     assert weak.kappa.value is None or weak.kappa.value < ref.kappa.value
+    between = report.between[0]
+    assert between.n_rows == len(small) and between.n_names == 20
+
+
+def test_judge_agreement_whose_judge_failed_every_row_exits_non_zero(tiny, tmp_path,
+                                                                      testset_path):
+    import subprocess
+    import sys
+
+    from domainyours_eval import JudgeError
+    from domainyours_eval.agreement import judge_agreement
+
+    # Unconstrained, the random model's answers are all invalid: an error that says so.
+    judge = get_judge(f"hf/{tiny}", max_new_tokens=8, max_attempts=1, use_cache=False,
+                      constrained=False)
+    with pytest.raises(JudgeError, match="no valid verdict on any of the 3 rows"):
+        judge_agreement(ROWS, [judge], n_resamples=50)
+    # Through the command line (constrained by default, and this tokenizer cannot spell the
+    # schema): exit 2 and the reason, not a table of n/a.
+    proc = subprocess.run([sys.executable, "-m", "domainyours_eval", "judge-agreement",
+                           "--testset", str(testset_path), "--judge", f"hf/{tiny}", "--no-cache",
+                           "--resamples", "50"], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 2, proc.stdout[-2000:]
+    assert "cannot spell the answer schema" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_the_token_cap_can_be_set_from_the_command_line(tiny, tmp_path, testset_path):
+    import subprocess
+    import sys
+
+    from domainyours_eval import EvalConfig
+
+    cfg = EvalConfig(judge_max_tokens=64)
+    assert cfg.judge_options("hf/x")["max_tokens"] == 64
+    with pytest.raises(ConfigError, match="applies to an LLM judge"):
+        cfg.judge_options("reference")
+    judge = get_judge(f"hf/{tiny}", max_tokens=9, use_cache=False, constrained=False)
+    assert judge.backend.max_new_tokens == 9 and judge.backend.describe()["max_new_tokens"] == 9
+    proc = subprocess.run([sys.executable, "-m", "domainyours_eval", "evaluate", "--testset",
+                           str(testset_path), "--predictions", str(testset_path.parent /
+                                                                   "predictions_v1.jsonl"),
+                           "--out", str(tmp_path / "o"), "--judge-max-tokens", "50"],
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 2 and "applies to an LLM judge" in proc.stderr

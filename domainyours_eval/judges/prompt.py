@@ -14,6 +14,7 @@ import hashlib
 import json
 import random
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -28,7 +29,10 @@ from .base import validate_judgment
 
 __all__ = [
     "PROMPT_FILE",
+    "REASON_CHARS",
     "RenderedPrompt",
+    "answer_token_cap",
+    "bounded_schema",
     "neutralise",
     "output_schema",
     "parse_verdict",
@@ -90,6 +94,55 @@ def output_schema() -> dict[str, Any]:
         "required": ["appropriate", "reason", "domains"],
         "additionalProperties": False,
     }
+
+
+REASON_CHARS = 240
+"""Longest ``reason`` a constrained local judge may write (it bounds the answer's length)."""
+
+
+def bounded_schema(order: Sequence[str], *, reason_chars: int = REASON_CHARS) -> dict[str, Any]:
+    """The answer schema for one row, bounded so constrained decoding always ends in valid JSON.
+
+    Every string has a maximum length and the names are fixed, in the order shown: item ``i``'s
+    ``domain`` is the ``i``-th name. A grammar cannot close JSON that a token limit cuts off, and a
+    small model left free invents names or repeats one, so a valid answer is also a complete one.
+    """
+    score = {"type": "integer", "minimum": SCORE_MIN, "maximum": SCORE_MAX}
+
+    def item(name: str) -> dict[str, Any]:
+        return {
+            "type": "object",
+            "properties": {"domain": {"const": name}, **{c: dict(score) for c in CRITERIA},
+                           "category": {"type": "string", "enum": list(CATEGORIES)}},
+            "required": ["domain", *CRITERIA, "category"],
+            "additionalProperties": False,
+        }
+
+    return {
+        "type": "object",
+        "properties": {
+            "appropriate": {"type": "boolean"},
+            "reason": {"type": "string", "maxLength": reason_chars},
+            "domains": {"type": "array", "prefixItems": [item(n) for n in order],
+                        "items": False, "minItems": len(order), "maxItems": len(order)},
+        },
+        "required": ["appropriate", "reason", "domains"],
+        "additionalProperties": False,
+    }
+
+
+def answer_token_cap(order: Sequence[str], *, reason_chars: int = REASON_CHARS) -> int:
+    """New tokens that always fit an answer of ``bounded_schema`` (compact JSON).
+
+    The longest answer's characters with a ``reason`` of ``reason_chars`` characters counted four
+    times (a character outside the tokenizer's vocabulary can take a token per byte); a token
+    never covers less than one character of the rest.
+    """
+    longest = {"appropriate": False, "reason": "",
+               "domains": [{"domain": n, **{c: SCORE_MAX for c in CRITERIA},
+                            "category": max(CATEGORIES, key=len)} for n in order]}
+    fixed = len(json.dumps(longest, separators=(",", ":"), ensure_ascii=False))
+    return fixed + 4 * reason_chars + 8
 
 
 _LOOKALIKE = {"<": "\u2039", "[": "\u2039", ">": "\u203a", "]": "\u203a"}
