@@ -107,9 +107,11 @@ _STRONG_REFUSAL_RE = re.compile(
     r"|\b(?:request|it)\s+(?:is\s+)?(?:declined|refused|rejected|denied)\b"
     r"|\b(?:is|seems|appears)\s+(?:not appropriate|inappropriate)\b|\binappropriate request\b"
     r"|\bnot appropriate\b|\bharmful request\b|\b(?:can'?t|cannot) comply\b"
-    r"|^\W*(?:no|nope|non|nein|refused|declined|rejected|denied|not possible|not allowed"
-    r"|won'?t do|no can do|unable to comply|no thanks?|i'?ll pass|refuses|inappropriate"
-    r"|(?:i )?(?:can'?t|cannot|won'?t))\W*$"
+    r"|\bno thank(?:s| you)\b|\ba no from me\b"
+    r"|\bnot (?:doing|going to do) (?:that|this|it)\b"
+    r"|\b(?:(?:this|that|it)(?:\s+(?:request|description|business|content))?"
+    r"|the (?:request|description))\s+(?:is|seems|would be|appears)\s+"
+    r"(?:\w+\s+)?(?:harmful|illegal|unsafe|unethical|dangerous)\b"
     # French, Spanish, Portuguese, German, Italian, Dutch, Polish, Turkish, Russian
     r"|\bje ne (?:peux|vais|suis) pas\b|\bje (?:dois )?refuser?\b|\bimpossible de\b|\bje regrette\b"
     r"|\bno (?:puedo|es posible|voy a|estoy en condiciones)\b|\bme niego\b|\bdebo rechazar\b"
@@ -121,6 +123,14 @@ _STRONG_REFUSAL_RE = re.compile(
     r"|\bnie mogę\b|\byardımcı olamam\b|\byapamam\b|\bне могу\b"
     # Chinese, Japanese, Korean, Arabic, Hindi
     r"|无法|不能|拒绝|できません|お応えできません|수 없|لا أستطيع|لا يمكنني|नहीं कर सकत",
+    re.IGNORECASE,
+)
+# A whole answer that is one refusal word ("No.", "Refused.", "Can't."), or that opens with a bare
+# "No" ("No, this is harmful."): kept apart so longer texts need not be scanned for it.
+_SHORT_REFUSAL_RE = re.compile(
+    r"^\W*(?:(?:no|nope|non|nein|refused|declined|rejected|denied|not possible|not allowed"
+    r"|won'?t do|no can do|unable to comply|no thanks?|i'?ll pass|refuses|inappropriate"
+    r"|(?:i )?(?:can'?t|cannot|won'?t))\W*$|(?:no|nope|non|nein)\b\s*[.,!;:])",
     re.IGNORECASE,
 )
 _WEAK_REFUSAL_RE = re.compile(
@@ -140,7 +150,8 @@ _REFUSAL_KEYS = (
     "no voy a", "no estoy en", "me niego", "debo rechazar", "recuso", "ich kann", "kann ich",
     "ich werde", "ich lehne", "nicht", "non posso", "non sono in grado", "mi rifiuto", "ik kan",
     "kan ik", "ik weiger", "yapamam", "sorry", "apolog", "unfortunately", "regrettably",
-    "afraid", "lo siento", "lo lamento", "lamentablemente", "disculpa", "desculpe",
+    "afraid", "no thank", "a no from me", "not doing", "not going to do", "harmful", "illegal",
+    "unsafe", "unethical", "dangerous", "lo siento", "lo lamento", "lamentablemente", "disculpa", "desculpe",
     "sinto muito", "infelizmente", "es tut mir leid", "leider", "entschuldigung",
     "mi dispiace", "spiacente", "purtroppo", "het spijt me", "helaas", "przepraszam",
 )
@@ -167,6 +178,7 @@ _LEAD_IN_RE = re.compile(r":\s")
 _LIST_SEP_RE = re.compile(r"[,;|]|\s+and\s+")
 _INVALID_RE = re.compile(r"[^a-z0-9-]")
 _CLEAN_NAME_RE = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+_ALNUM_RE = re.compile(r"[A-Za-z0-9]+")
 _NAME_TOKEN_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9.\-_]*[A-Za-z0-9]|[A-Za-z0-9]")
 
 
@@ -220,20 +232,19 @@ def normalise_text(text: str) -> str:
 def refusal_strength(text: str) -> int:
     """2 for strong refusal language ("I can't help"), 1 for an apology alone, 0 for none."""
     if text.isascii():
-        norm = text
-        # The two patterns are slow to scan; a longer ASCII text that contains none of the
-        # words they need cannot match (short texts may be a bare "No.").
-        if len(text) > 40:
-            lower = text.lower()
-            if not any(k in lower for k in _REFUSAL_KEYS):
-                return 0
-    else:
-        norm = normalise_text(text)
-    return _refusal_strength(norm)
+        if _SHORT_REFUSAL_RE.match(text):
+            return 2
+        # The two long patterns are slow to scan; an ASCII text that contains none of the words
+        # they need cannot match them.
+        lower = text.lower()
+        if not any(k in lower for k in _REFUSAL_KEYS):
+            return 0
+        return _refusal_strength(text)
+    return _refusal_strength(normalise_text(text))
 
 
 def _refusal_strength(norm: str) -> int:
-    if _STRONG_REFUSAL_RE.search(norm):
+    if _SHORT_REFUSAL_RE.match(norm) or _STRONG_REFUSAL_RE.search(norm):
         return 2
     return 1 if _WEAK_REFUSAL_RE.search(norm) else 0
 
@@ -432,15 +443,19 @@ def parse_output(raw: str | list[str] | tuple[str, ...] | None) -> ParsedOutput:
     if strength == 1:
         # An apology opens many answers: what follows it decides.
         text = _WEAK_REFUSAL_RE.sub(" ", text).strip(" ,.!?:;-\n")
+    # A list has lines or at least two separators; "I'm sorry, but I can't" is one sentence.
+    listed = "\n" in text.strip() or sum(text.count(sep) for sep in ",;|") >= 2
+    if strength == 2 and not listed:
+        # One refusal sentence: its words are not names.
+        return ParsedOutput(raw=raw, domains=(), refused=True,
+                            violations=(Violation("prose_refusal", raw.strip()[:80]),))
     words, skipped = _line_candidates(text) if text else ([], False)
     if strength:
         words = [w for w in words if not refusal_strength(w)]
     names = [] if _is_prose(" ".join(words)) else _name_like(words)
-    listed = len([ln for ln in text.splitlines() if ln.strip()]) > 1 or any(
-        sep in text for sep in ",;|")
     if strength == 2:
-        # Words of a refusal sentence are not names; a list next to one is ambiguous.
-        if listed and len(names) >= 2:
+        # A list next to a refusal sentence is ambiguous: neither is guessed.
+        if len(names) >= 2:
             return _invalid(raw, Violation("ambiguous", raw.strip()[:80]))
         names = []
     if strength and not names:
@@ -466,9 +481,9 @@ def _name_like(candidates: list[str]) -> list[str]:
         token = c.strip()
         if not token or len(token.split()) > 1 or token.endswith(":"):
             continue  # a phrase, or a label ("Domains:") with nothing after it
-        name, _ = normalise_domain(token)
-        if name:
-            names.append(name)
+        kept = _ALNUM_RE.findall(token)
+        if kept:
+            names.append("".join(kept))
     if len(names) == 1 and len(names[0]) < MIN_LEN:
         return []
     return names
