@@ -74,17 +74,18 @@ class AgreementReport(_Model):
     def __rich__(self) -> Any:
         from rich.console import Group
         from rich.table import Table
+        from rich.text import Text
 
-        t = Table(title=f"Judge vs dataset labels ({self.testset}, names: {self.source})")
+        t = Table(title=Text(f"Judge vs dataset labels ({self.testset}, names: {self.source})"))
         for col in ("judge", "rows", "errors", "kappa [CI]", "accuracy [CI]"):
             t.add_column(col)
         for v in self.vs_labels:
-            t.add_row(v.judge, str(v.n), str(v.judge_errors), str(v.kappa), str(v.accuracy))
+            t.add_row(Text(v.judge), str(v.n), str(v.judge_errors), str(v.kappa), str(v.accuracy))
         parts: list[Any] = [t]
         for b in self.between:
             bt = Table(title=f"{b.a} vs {b.b} ({b.n_rows} rows, {b.n_names} names)")
             bt.add_column("measure")
-            bt.add_column("value [CI]")
+            bt.add_column(Text("value [CI]"))
             for name in ("appropriate_kappa", "score_weighted_kappa", "score_spearman",
                          "category_agreement", "category_kappa"):
                 bt.add_row(name, str(getattr(b, name)))

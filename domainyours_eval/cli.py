@@ -15,6 +15,8 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
+from rich.text import Text
 
 from .errors import DomainyoursError
 
@@ -39,8 +41,9 @@ def _expected_errors(fn: F) -> F:
         try:
             return fn(*args, **kwargs)
         except DomainyoursError as err:
+            # The message carries user data (paths, ids, "[field]"): never read as markup.
             Console(stderr=True, highlight=False, soft_wrap=True).print(
-                f"[bold red]error:[/] {err}", markup=True)
+                Text.assemble(("error:", "bold red"), " ", str(err)))
             raise typer.Exit(EXIT_ERROR) from None
 
     return wrapper  # type: ignore[return-value]
@@ -133,7 +136,7 @@ def _evaluate_with_progress(console: Console, predictions: Path | str, testset: 
 
     with Progress(TextColumn("judging {task.description}"), BarColumn(), MofNCompleteColumn(),
                   console=console, transient=True) as bar:
-        task = bar.add_task(str(name or Path(str(predictions)).stem), total=None)
+        task = bar.add_task(escape(str(name or Path(str(predictions)).stem)), total=None)
 
         def progress(done: int, total: int) -> None:
             bar.update(task, completed=done, total=total)
@@ -197,7 +200,7 @@ def evaluate_cmd(
     res = _evaluate_with_progress(console, predictions, testset, cfg, name)
     path = res.save(out)
     console.print(res)
-    console.print(f"wrote {path}")
+    console.print(f"wrote {path}", markup=False, highlight=False)
 
 
 @app.command("generate")
@@ -229,7 +232,7 @@ def generate_cmd(
         task = bar.add_task("generate", total=None)
         path = generate(model, testset, out, batch_size=batch_size, overwrite=overwrite,
                         progress=lambda d, t: bar.update(task, completed=d, total=t), **opts)
-    console.print(f"wrote {path}")
+    console.print(f"wrote {path}", markup=False, highlight=False)
 
 
 @app.command("compare")
@@ -258,7 +261,7 @@ def compare_cmd(
     console.print(cmp)
     if json_out is not None:
         cmp.to_json(json_out)
-        console.print(f"wrote {json_out}")
+        console.print(f"wrote {json_out}", markup=False, highlight=False)
 
 
 @app.command("report")
@@ -308,7 +311,7 @@ def report_cmd(
         return
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(text, encoding="utf-8")
-    console.print(f"wrote {out}")
+    console.print(f"wrote {out}", markup=False, highlight=False)
 
 
 @app.command("lm-eval-path")
@@ -341,7 +344,7 @@ def import_lm_eval_cmd(
     res = import_lm_eval_samples(samples, out, config=cfg, name=name)
     console = _console()
     console.print(res)
-    console.print(f"wrote {out / 'results.json'}")
+    console.print(f"wrote {out / 'results.json'}", markup=False, highlight=False)
 
 
 @app.command("validate")
@@ -358,7 +361,7 @@ def validate_cmd(
     problems = lint_rows(ts)
     console = _console()
     refusals = sum(1 for r in ts.rows if r.harmful)
-    table = Table(title=f"{file}: {len(ts)} rows, {refusals} refusal rows")
+    table = Table(title=Text(f"{file}: {len(ts)} rows, {refusals} refusal rows"))
     table.add_column("slice")
     table.add_column("rows", justify="right")
     for tag, n in sorted(ts.slice_counts().items()):
@@ -399,7 +402,7 @@ def judge_agreement_cmd(
     if json_out is not None:
         json_out.parent.mkdir(parents=True, exist_ok=True)
         json_out.write_text(report.model_dump_json(indent=2), encoding="utf-8")
-        console.print(f"wrote {json_out}")
+        console.print(f"wrote {json_out}", markup=False, highlight=False)
 
 
 @app.command("demo")
@@ -431,7 +434,7 @@ def demo_cmd(
     console.print(cmp)
     cmp.to_json(out / "comparison.json")
     cmp.to_html(out / "report.html")
-    console.print(f"wrote {out / 'comparison.json'} and {out / 'report.html'}")
+    console.print(f"wrote {out / 'comparison.json'} and {out / 'report.html'}", markup=False, highlight=False)
 
 
 def main() -> None:

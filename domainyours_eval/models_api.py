@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from ._urls import redact_url
 from .cache import JudgeCache, canonical_json, request_key
 from .errors import ConfigError, GenerationError, JudgeError
 from .judges.llm import map_sdk_error, with_retries
@@ -54,7 +55,8 @@ class APIModel:
 
     def describe(self) -> dict[str, Any]:
         """Spec and generation parameters, stored with every prediction."""
-        return {"model": self.name, "base_url": self.base_url, "temperature": self.temperature,
+        return {"model": self.name, "base_url": redact_url(self.base_url),
+                "temperature": self.temperature,
                 "max_tokens": self.max_tokens, "decoding": "greedy", "logprobs": self.logprobs}
 
     def _sdk(self) -> Any:
@@ -105,7 +107,8 @@ class APIModel:
         prompt = format_prompt(description)
         request = canonical_json({
             "kind": "generation", "provider": self.provider, "model": self.model,
-            "base_url": str(client.base_url), "prompt": prompt, "temperature": self.temperature,
+            "base_url": redact_url(client.base_url), "prompt": prompt,
+            "temperature": self.temperature,
             "max_tokens": self.max_tokens, "logprobs": self.logprobs})
         key = request_key(request)
         if self.cache is not None:
@@ -122,7 +125,7 @@ class APIModel:
                                           backoff_base=self.backoff_base, sleep=self._sleep,
                                           on_attempt=count)
             except JudgeError as err:
-                where = f" at {client.base_url}" if self.provider == "openai" else ""
+                where = f" at {redact_url(client.base_url)}" if self.provider == "openai" else ""
                 raise GenerationError(f"{self.name}{where}: {err}. Is the server running and "
                                       "the model name right?") from err
         if self.cache is not None:

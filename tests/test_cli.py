@@ -163,3 +163,70 @@ def test_evaluate_model_over_another_runs_predictions_is_refused(tmp_path, tests
         assert len(server.bodies) == calls + 28
     res = json.loads((out / "results.json").read_text())
     assert res["model"]["name"] == "openai:model-b"
+
+
+def test_credentials_in_a_base_url_are_never_written(tmp_path, testset_path):
+    from loopback import LoopbackServer
+
+    from domainyours_eval._urls import redact_url
+
+    assert redact_url("http://user:pa55w0rd@host:8080/v1?api_key=SEKRIT&x=1") == \
+        "http://host:8080/v1?api_key=REDACTED&x=1"
+    assert redact_url("https://h/v1?token=a&sig=b") == "https://h/v1?token=REDACTED&sig=REDACTED"
+    with LoopbackServer() as server:
+        secret_url = server.base_url.replace("http://", "http://alice:pa55w0rd-XYZ@") + \
+            "?api_key=tok-SEKRIT-123"
+        env_url = {"OPENAI_BASE_URL": secret_url}
+        out = tmp_path / "run"
+        proc = subprocess.run(
+            [*CLI, "evaluate", "--testset", str(testset_path), "--out", str(out), "--model",
+             "openai:m", "--judge", "openai/j", "--cache-dir", str(tmp_path / "cache"),
+             "--resamples", "100"], capture_output=True, text=True, timeout=300,
+            env={**__import__("os").environ, **env_url})
+        assert proc.returncode == 0, proc.stderr
+        assert len(server.bodies) > 0  # the server was reached with the credentials
+    written = [out / "results.json", out / "predictions.jsonl",
+               *(tmp_path / "cache").rglob("*")]
+    for path in written:
+        if path.is_file():
+            data = path.read_bytes()
+            assert b"pa55w0rd-XYZ" not in data and b"tok-SEKRIT-123" not in data, path
+    res = json.loads((out / "results.json").read_text())
+    assert "alice" not in res["judge"]["details"]["base_url"]
+    assert "REDACTED" in res["judge"]["details"]["base_url"]
+    assert "pa55w0rd" not in proc.stdout + proc.stderr
+
+
+HOSTILE = ["v1[/bold]", "[/]", "[bold red]x[/", "[link=http://x]y[/link]", "\\[escaped]",
+           "[red]"]
+
+
+@pytest.mark.parametrize("hostile", HOSTILE)
+def test_hostile_text_never_breaks_the_terminal_or_loses_a_field(tmp_path, hostile):
+    rows = [{"id": f"a{hostile}", "description": f"Coffee shop {hostile}",
+             "suggestions": ["beanburst", "roastlab", "brewbuddy", "javapocket", "perkypour"]},
+            {"id": "b", "description": "adult content website", "suggestions": []}]
+    ts = tmp_path / "t.jsonl"
+    ts.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    preds = tmp_path / "p.jsonl"
+    preds.write_text(json.dumps({"id": rows[0]["id"], "output": f"beanburst {hostile}"}) + "\n"
+                     + json.dumps({"id": "b", "output": "[]"}) + "\n")
+    for name in ("one", "two"):
+        proc = run("evaluate", "--testset", ts, "--predictions", preds, "--out", tmp_path / name,
+                   "--name", f"{name}{hostile}", "--resamples", "50")
+        assert proc.returncode == 0, proc.stderr
+        assert "Traceback" not in proc.stderr
+    for cmd in (["compare", tmp_path / "one", tmp_path / "two"],
+                ["report", tmp_path / "one", tmp_path / "two", "--format", "terminal"],
+                ["report", tmp_path / "one", "--format", "terminal"]):
+        proc = run(*cmd)
+        assert proc.returncode == 0 and "Traceback" not in proc.stderr, proc.stderr
+        assert f"one{hostile}" in proc.stdout.replace("\n", "") or "one" in proc.stdout
+    # A data error names file, line and field, with the user's text shown literally.
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text(json.dumps({"id": f"zz{hostile}", "output": "beanburst"}) + "\n")
+    proc = run("evaluate", "--testset", ts, "--predictions", bad, "--out", tmp_path / "x")
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert "bad.jsonl:1 [id]" in proc.stderr
+    shown = proc.stderr.replace("\n", "")
+    assert f"zz{hostile}" in shown or repr(f"zz{hostile}")[1:-1] in shown  # ids appear as repr

@@ -182,3 +182,12 @@ def test_evaluate_records_judge_errors_and_reports_usage(tmp_path):
     assert res.rows[1].row_score is None and res.rows[0].row_score is not None
     assert res.judge.calls == 4 and res.judge.usage["output_tokens"] == 800
     assert res.judge.cost_usd > 0
+
+
+def test_the_key_stays_in_the_environment_and_the_sdk(monkeypatch):
+    from domainyours_eval import get_judge
+
+    monkeypatch.setenv("OPENAI_API_KEY", SECRET)
+    judge = get_judge("openai/gpt-4o-mini", use_cache=False)
+    assert SECRET not in repr(vars(judge.backend)) and SECRET not in repr(vars(judge))
+    assert judge.backend.client.api_key == SECRET  # where the SDK keeps it

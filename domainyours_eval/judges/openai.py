@@ -17,6 +17,7 @@ from typing import Any
 
 import openai
 
+from .._urls import redact_url
 from ..errors import JudgeAuthError
 from .llm import Completion, LLMJudge, OwnedClient, map_sdk_error
 from .prompt import RenderedPrompt
@@ -41,8 +42,8 @@ class OpenAIBackend(OwnedClient):
         self.base_url = base_url or os.environ.get("OPENAI_BASE_URL")
         # A local server needs no real key; the SDK insists on one being set.
         self.env_var = "OPENAI_API_KEY"
-        self._key = os.environ.get("OPENAI_API_KEY") or ("not-needed" if self.base_url else None)
-        if client is None and self._key is None:
+        # The key stays in the environment and in the SDK client, not on this object.
+        if client is None and not (os.environ.get("OPENAI_API_KEY") or self.base_url):
             raise JudgeAuthError(
                 f"The OpenAI judge {model!r} needs an API key: set OPENAI_API_KEY, or pass "
                 "base_url (OPENAI_BASE_URL) for a local OpenAI-compatible server")
@@ -55,12 +56,13 @@ class OpenAIBackend(OwnedClient):
         self._lock = asyncio.Lock()
 
     def _make_client(self) -> openai.AsyncOpenAI:
-        return openai.AsyncOpenAI(api_key=self._key, base_url=self.base_url, max_retries=0,
-                                  timeout=self._timeout)
+        # A local server needs no real key; the SDK insists on one being set.
+        return openai.AsyncOpenAI(api_key=os.environ.get("OPENAI_API_KEY") or "not-needed",
+                                  base_url=self.base_url, max_retries=0, timeout=self._timeout)
 
     def describe(self) -> dict[str, Any]:
-        """Model, server, sampling and structured-output mode."""
-        return {"model": self.model, "base_url": str(self.client.base_url),
+        """Model, server (without credentials), sampling and structured-output mode."""
+        return {"model": self.model, "base_url": redact_url(self.client.base_url),
                 "temperature": self.temperature, "max_tokens": self.max_tokens,
                 "structured_output": self.mode}
 

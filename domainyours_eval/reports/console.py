@@ -52,7 +52,7 @@ def _row_lines(rows: list[RowResult], title: str) -> RenderableType:
     for r in rows:
         answer = ", ".join(r.suggestions) if r.suggestions else f"({r.decision})"
         cats = " ".join(d.category for d in r.domains)
-        table.add_row(r.id, Text(_clip(r.description, 48)), Text(_clip(answer, 44)),
+        table.add_row(Text(r.id), Text(_clip(r.description, 48)), Text(_clip(answer, 44)),
                       _fmt(r.row_score), cats)
     return table
 
@@ -67,14 +67,15 @@ def results_renderable(res: EvalResults) -> RenderableType:
     metrics = Table(title=f"Metrics ({ci.confidence:.0%} intervals; {ci.n_resamples} resamples, "
                     f"seed {ci.seed})")
     metrics.add_column("metric")
-    metrics.add_column("value [interval]", justify="right")
+    metrics.add_column(Text("value [interval]"), justify="right")
     metrics.add_column("interval")
     metrics.add_column("rows", justify="right")
     for m in METRICS:
         value = getattr(res.metrics, m.name)
         if value is None:
             continue  # a protocol-1 file lacks the newer metrics
-        metrics.add_row(f"{m.label} ({m.name})", _metric_cell(value), value.method, str(value.n))
+        metrics.add_row(Text(f"{m.label} ({m.name})"), _metric_cell(value), Text(value.method),
+                        str(value.n))
 
     conf = Table(title="Safety outcomes")
     conf.add_column("outcome")
@@ -92,7 +93,7 @@ def results_renderable(res: EvalResults) -> RenderableType:
     for col in ("slice", "rows", "quality", "allow_f1", "missed", "FP", "constraints"):
         slices.add_column(col, justify="left" if col == "slice" else "right")
     for tag, s in res.slices.items():
-        slices.add_row(tag, str(s.n), _metric_cell(s.metrics.quality), _fmt(s.metrics.allow_f1.value),
+        slices.add_row(Text(tag), str(s.n), _metric_cell(s.metrics.quality), _fmt(s.metrics.allow_f1.value),
                        str(s.confusion.missed_inappropriate),
                        str(s.confusion.false_positive_inappropriate),
                        "-" if s.constraint_compliance is None else f"{s.constraint_compliance:.0%}")
@@ -163,7 +164,7 @@ def comparison_renderable(cmp: Comparison) -> RenderableType:
     for n in names:
         table.add_column(Text(n), justify="right")
     for m in METRICS:
-        table.add_row(m.label, *(_metric_cell(getattr(c.metrics, m.name)) if getattr(
+        table.add_row(Text(m.label), *(_metric_cell(getattr(c.metrics, m.name)) if getattr(
             c.metrics, m.name) is not None else "n/a" for c in cmp.checkpoints))
     table.add_row("safety cost per row", *(_metric_cell(c.safety_cost) for c in cmp.checkpoints))
     for o in OUTCOMES:
@@ -184,7 +185,7 @@ def comparison_renderable(cmp: Comparison) -> RenderableType:
         for key, d in p.deltas.items():
             ci = "n/a" if d.ci_low is None or d.ci_high is None else (
                 f"[{d.ci_low:+.3f}, {d.ci_high:+.3f}]")
-            t.add_row(key, _fmt(d.delta, signed=True), ci, d.method)
+            t.add_row(key, _fmt(d.delta, signed=True), ci, Text(d.method))
         parts.append(t)
         parts.append(Text(p.verdict, style="italic"))
     parts.append(Text(cmp.recommendation, style="bold"))
@@ -218,7 +219,7 @@ def report_renderable(report: ComparisonReport) -> RenderableType:
     for c in cps:
         metrics.add_column(Text(c), justify="right")
     for m in report.metrics:
-        metrics.add_row(m.label or m.metric, m.method, *(fmt_ci(v) for v in m.values))
+        metrics.add_row(Text(m.label or m.metric), Text(m.method), *(fmt_ci(v) for v in m.values))
     if report.safety_cost:
         metrics.add_row("safety cost per row", "jeffreys", *(fmt_ci(v) for v in report.safety_cost))
     for o in OUTCOMES:
@@ -232,20 +233,21 @@ def report_renderable(report: ComparisonReport) -> RenderableType:
         for col in ("pair", "metric", "delta", "interval", "method"):
             deltas.add_column(col)
         for d in report.deltas:
-            deltas.add_row(Text(f"{d.b} - {d.a}"), d.label or d.metric, _fmt(d.delta, signed=True),
+            deltas.add_row(Text(f"{d.b} - {d.a}"), Text(d.label or d.metric),
+                           _fmt(d.delta, signed=True),
                            fmt_pair(d.low, d.high), d.method)
         parts.append(deltas)
     slices = Table(title="Slices")
     slices.add_column("slice")
     slices.add_column("rows", justify="right")
     for c in cps:
-        slices.add_column(f"{c} quality", justify="right")
-        slices.add_column(f"{c} missed/FP", justify="right")
+        slices.add_column(Text(f"{c} quality"), justify="right")
+        slices.add_column(Text(f"{c} missed/FP"), justify="right")
     for s in report.slices:
         cells = []
         for i in range(len(cps)):
             cells += [fmt_ci(s.quality[i]), f"{s.missed[i]}/{s.false_positives[i]}"]
-        slices.add_row(s.slice, str(s.n), *cells)
+        slices.add_row(Text(s.slice), str(s.n), *cells)
     parts.append(slices)
     for section in report.edge_cases:
         if not section.rows:
@@ -255,9 +257,9 @@ def report_renderable(report: ComparisonReport) -> RenderableType:
         t.add_column("row")
         t.add_column("description")
         for c in cps:
-            t.add_column(c)
+            t.add_column(Text(c))
         for row in section.rows:
-            t.add_row(row.id, Text(_clip(row.description, 40)),
+            t.add_row(Text(row.id), Text(_clip(row.description, 40)),
                       *(Text(f"{a.outcome or 'n/a'} {_fmt(a.row_score)}: "
                              + _clip(", ".join(d.domain for d in a.domains) or a.raw_output, 40))
                         for a in row.answers))
@@ -266,7 +268,8 @@ def report_renderable(report: ComparisonReport) -> RenderableType:
     for col in ("checkpoint", "judge", "fingerprint", "calls/cached", "cost", "errors"):
         judges.add_column(col)
     for j in report.judges:
-        judges.add_row(j.checkpoint, j.spec, j.fingerprint[:12], f"{j.calls}/{j.cache_hits}",
+        judges.add_row(Text(j.checkpoint), Text(j.spec), j.fingerprint[:12],
+                       f"{j.calls}/{j.cache_hits}",
                        money(j.cost_usd), str(j.judge_errors))
     parts.append(judges)
     return Panel(Group(*parts), title="domainyours-eval report", expand=False)
