@@ -73,27 +73,31 @@ class _Verdict(BaseModel):
     domains: list[_DomainScore]
 
 
-@cache
-def output_schema() -> dict[str, Any]:
-    """The JSON schema every judge answer must match (strict-mode compatible)."""
+def _item(domain: dict[str, Any]) -> dict[str, Any]:
+    """One name's verdict, its ``domain`` field as given."""
     score = {"type": "integer", "minimum": SCORE_MIN, "maximum": SCORE_MAX}
-    item = {
+    return {
         "type": "object",
-        "properties": {"domain": {"type": "string"}, **{c: dict(score) for c in CRITERIA},
+        "properties": {"domain": domain, **{c: dict(score) for c in CRITERIA},
                        "category": {"type": "string", "enum": list(CATEGORIES)}},
         "required": ["domain", *CRITERIA, "category"],
         "additionalProperties": False,
     }
+
+
+def _answer(reason: dict[str, Any], domains: dict[str, Any]) -> dict[str, Any]:
     return {
         "type": "object",
-        "properties": {
-            "appropriate": {"type": "boolean"},
-            "reason": {"type": "string"},
-            "domains": {"type": "array", "items": item},
-        },
+        "properties": {"appropriate": {"type": "boolean"}, "reason": reason, "domains": domains},
         "required": ["appropriate", "reason", "domains"],
         "additionalProperties": False,
     }
+
+
+@cache
+def output_schema() -> dict[str, Any]:
+    """The JSON schema every judge answer must match (strict-mode compatible)."""
+    return _answer({"type": "string"}, {"type": "array", "items": _item({"type": "string"})})
 
 
 REASON_CHARS = 240
@@ -107,28 +111,9 @@ def bounded_schema(order: Sequence[str], *, reason_chars: int = REASON_CHARS) ->
     ``domain`` is the ``i``-th name. A grammar cannot close JSON that a token limit cuts off, and a
     small model left free invents names or repeats one, so a valid answer is also a complete one.
     """
-    score = {"type": "integer", "minimum": SCORE_MIN, "maximum": SCORE_MAX}
-
-    def item(name: str) -> dict[str, Any]:
-        return {
-            "type": "object",
-            "properties": {"domain": {"const": name}, **{c: dict(score) for c in CRITERIA},
-                           "category": {"type": "string", "enum": list(CATEGORIES)}},
-            "required": ["domain", *CRITERIA, "category"],
-            "additionalProperties": False,
-        }
-
-    return {
-        "type": "object",
-        "properties": {
-            "appropriate": {"type": "boolean"},
-            "reason": {"type": "string", "maxLength": reason_chars},
-            "domains": {"type": "array", "prefixItems": [item(n) for n in order],
-                        "items": False, "minItems": len(order), "maxItems": len(order)},
-        },
-        "required": ["appropriate", "reason", "domains"],
-        "additionalProperties": False,
-    }
+    return _answer({"type": "string", "maxLength": reason_chars},
+                   {"type": "array", "prefixItems": [_item({"const": n}) for n in order],
+                    "items": False, "minItems": len(order), "maxItems": len(order)})
 
 
 def answer_token_cap(order: Sequence[str], *, reason_chars: int = REASON_CHARS) -> int:
