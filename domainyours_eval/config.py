@@ -86,9 +86,19 @@ class EvalConfig(BaseModel):
             data = tomllib.loads(p.read_text(encoding="utf-8"))
         except FileNotFoundError as err:
             raise ConfigError(f"config file {str(p)!r} does not exist") from err
+        except IsADirectoryError as err:
+            raise ConfigError(f"config file {str(p)!r} is a folder, not a TOML file") from err
+        except UnicodeDecodeError as err:
+            line = p.read_bytes()[: err.start].count(b"\n") + 1
+            raise ConfigError(f"{p}:{line}: not UTF-8 (byte {err.object[err.start]:#04x}); "
+                              "re-save the file as UTF-8") from err
         except tomllib.TOMLDecodeError as err:
             raise ConfigError(f"{p}: not valid TOML: {err}") from err
         table = data.get("eval", data)
+        if "resamples" in table:
+            # The command line's name for n_resamples is accepted in the file too.
+            table = {**{k: v for k, v in table.items() if k != "resamples"},
+                     "n_resamples": table["resamples"]}
         return cls.build(**{**table, **{k: v for k, v in overrides.items() if v is not None}})
 
     @classmethod

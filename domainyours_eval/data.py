@@ -35,6 +35,7 @@ __all__ = [
 ]
 
 _NAME_RE = re.compile(r"^[a-z0-9-]+$")
+_TOO_DEEP = "JSON nested too deeply to read (thousands of brackets): not a test row"
 _CSV_COLUMNS = ("id", "description", "suggestions", "tags", "cluster")
 
 
@@ -144,6 +145,7 @@ def _parse_suggestions(value: Any, where: tuple[str, int, str], problems: list[D
     source, line, fld = where
     if value is None:
         return None
+    cell = value
     if isinstance(value, str):
         if not value.strip():
             return None
@@ -154,9 +156,14 @@ def _parse_suggestions(value: Any, where: tuple[str, int, str], problems: list[D
                                         f"not a JSON array string ({err.msg}): {value[:60]!r}; "
                                         'write it like ["name1","name2"] or [] for a refusal'))
             return None
+        except RecursionError:
+            problems.append(DataProblem(source, line, fld, _TOO_DEEP))
+            return None
     if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
+        # Show what the file says ("[NaN, Infinity]"), not what it parsed to.
+        shown = cell if isinstance(cell, str) else value
         problems.append(DataProblem(source, line, fld,
-                                    f"must be a JSON array of strings, got {value!r:.60}"))
+                                    f"must be a JSON array of strings, got {shown!r:.60}"))
         return None
     return tuple(value)
 
@@ -182,10 +189,10 @@ def _parse_tags(value: Any) -> tuple[str, ...]:
     text = str(value).strip()
     if text.startswith("["):
         try:
-            parsed = json.loads(text)
+            parsed = json.loads(text)  # a nesting too deep falls through to the plain split
             if isinstance(parsed, list):
                 return tuple(str(v).strip() for v in parsed if str(v).strip())
-        except ValueError:
+        except (ValueError, RecursionError):
             pass
     return tuple(t.strip() for t in re.split(r"[;,|]", text) if t.strip())
 
@@ -213,6 +220,10 @@ def _build_rows(records: Iterable[tuple[int | None, Mapping[str, Any]]], source:
         if len(problems) > before:
             continue
         raw_id = rec.get("id")
+        if raw_id is not None and (isinstance(raw_id, bool) or not isinstance(raw_id, (str, int))):
+            problems.append(DataProblem(source, line, "id",
+                                        f"must be text or a whole number, got {raw_id!r:.40}"))
+            continue
         row_id = str(raw_id).strip() if raw_id not in (None, "") else str(i)
         if row_id in seen_ids:
             problems.append(DataProblem(source, line, "id",
@@ -286,6 +297,9 @@ def _read_jsonl(path: Path, problems: list[DataProblem]) -> list[tuple[int | Non
             continue
         try:
             obj = json.loads(line)
+        except RecursionError:
+            problems.append(DataProblem(str(path), n, None, _TOO_DEEP))
+            continue
         except ValueError as err:
             problems.append(DataProblem(str(path), n, None, f"broken JSON line: {err}"))
             continue
@@ -300,6 +314,9 @@ def _read_jsonl(path: Path, problems: list[DataProblem]) -> list[tuple[int | Non
 def _read_json(path: Path, problems: list[DataProblem]) -> list[tuple[int | None, dict[str, Any]]]:
     try:
         obj = json.loads(_decode(path))
+    except RecursionError:
+        problems.append(DataProblem(str(path), None, None, _TOO_DEEP))
+        return []
     except ValueError as err:
         line = getattr(err, "lineno", None)
         problems.append(DataProblem(str(path), line, None, f"broken JSON: {err}"))

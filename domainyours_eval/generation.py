@@ -169,7 +169,7 @@ def _existing(path: Path, testset: TestSet, settings: dict[str, Any]
             continue
         try:
             rec = json.loads(line)
-        except ValueError:
+        except (ValueError, RecursionError):
             # A line cut short by a crash: drop it, it will be generated again.
             if n == len(lines):
                 continue

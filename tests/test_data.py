@@ -225,3 +225,77 @@ def test_line_endings_and_unicode_forms_do_not_change_the_test_set(tmp_path):
     rows = [{"id": "a", "description": "Caf\u00e9 with cr\u00eapes", "suggestions": ["cafecrepe"]}]
     decomposed = [{**rows[0], "description": unicodedata.normalize("NFD", rows[0]["description"])}]
     assert load_testset(rows).sha256 == load_testset(decomposed).sha256
+
+
+DEEP = "[" * 100_000
+
+
+@pytest.mark.parametrize("kind", ["csv_suggestions", "jsonl_row", "json_file", "tags",
+                                  "predictions_line", "resume_line"])
+def test_deeply_nested_json_is_a_clear_error_not_a_traceback(tmp_path, kind):
+    import subprocess
+    import sys
+
+    rows = [{"id": "a", "description": "Cafe", "suggestions": ["beanburst"]}]
+    ts = tmp_path / "t.jsonl"
+    ts.write_text(json.dumps(rows[0]) + "\n")
+    if kind == "csv_suggestions":
+        f = tmp_path / "t.csv"
+        f.write_text(f'description,suggestions\n"Cafe","{DEEP}"\n')
+        args, where = ["validate", f], "t.csv:2 [suggestions]"
+    elif kind == "jsonl_row":
+        f = tmp_path / "d.jsonl"
+        f.write_text(DEEP + "\n")
+        args, where = ["validate", f], "d.jsonl:1"
+    elif kind == "json_file":
+        f = tmp_path / "d.json"
+        f.write_text(DEEP)
+        args, where = ["validate", f], "d.json"
+    elif kind == "tags":
+        f = tmp_path / "d.jsonl"
+        f.write_text('{"description": "Cafe", "suggestions": [], "tags": "' + DEEP + '"}\n')
+        args, where = ["validate", f], None  # a tags text is split, never parsed as JSON
+    else:
+        f = tmp_path / "p.jsonl"
+        f.write_text(json.dumps({"id": "a", "output": "[]"}) + "\n" + DEEP + "\n")
+        if kind == "predictions_line":
+            args, where = ["evaluate", "--testset", ts, "--predictions", f, "--out",
+                           tmp_path / "o"], "p.jsonl:2"
+        else:
+            from domainyours_eval.generation import generate
+
+            def model(d: str) -> str:
+                return "[]"
+
+            with pytest.raises(Exception) as err:
+                generate(model, ts, f)
+            assert "RecursionError" not in type(err.value).__name__
+            return
+    proc = subprocess.run([sys.executable, "-m", "domainyours_eval", *map(str, args)],
+                          capture_output=True, text=True, timeout=120)
+    assert "Traceback" not in proc.stderr and "RecursionError" not in proc.stderr, proc.stderr[-500:]
+    if where is not None:
+        assert proc.returncode == 2 and where in proc.stderr + proc.stdout
+        assert "nested too deeply" in proc.stderr + proc.stdout
+
+
+def test_nan_values_are_named_not_swallowed(tmp_path):
+    f = tmp_path / "d.jsonl"
+    f.write_text('{"id": NaN, "description": "Cafe", "suggestions": ["beanburst"]}\n'
+                 '{"id": "b", "description": "Bar", "suggestions": "[NaN, Infinity]"}\n')
+    with pytest.raises(DataError) as err:
+        load_testset(f)
+    text = str(err.value)
+    assert "d.jsonl:1 [id]: must be text or a whole number, got nan" in text
+    assert "d.jsonl:2 [suggestions]" in text and "[NaN, Infinity]" in text
+
+
+def test_a_config_file_that_is_not_utf8_is_a_clear_error(tmp_path):
+    from domainyours_eval import ConfigError, EvalConfig
+
+    f = tmp_path / "eval.toml"
+    f.write_bytes(b"[eval]\nseed = 1\n# caf\xe9\n")
+    with pytest.raises(ConfigError, match=r"eval.toml:3: not UTF-8"):
+        EvalConfig.from_toml(f)
+    f.write_text("[eval]\nresamples = 123\n")
+    assert EvalConfig.from_toml(f).n_resamples == 123
