@@ -31,6 +31,21 @@ F = TypeVar("F", bound=Callable[..., Any])
 EXIT_ERROR = 2
 
 
+def _version(value: bool) -> None:
+    if value:
+        from .__about__ import __version__
+
+        print(f"domainyours-eval {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(version: Annotated[bool, typer.Option(
+        "--version", callback=_version, is_eager=True,
+        help="Print the version and exit.")] = False) -> None:
+    """Evaluate domain-name-suggestion models: safety and quality with CIs, paired comparisons."""
+
+
 def _console() -> Console:
     return Console()
 
@@ -121,6 +136,31 @@ def _config(config: Path | None, **flags: Any) -> Any:
     return EvalConfig.build(**overrides)
 
 
+def _out_folder(path: Path, flag: str = "--out") -> Path:
+    """An output folder, checked before any work: it may exist, but not as a file."""
+    from .errors import ConfigError
+
+    for p in (path, *path.parents):
+        if p.exists() and not p.is_dir():
+            raise ConfigError(f"{flag} {str(path)!r}: {str(p)!r} is a file; give a folder (it "
+                              "is created if missing)")
+    return path
+
+
+def _out_file(path: Path | None, flag: str = "--out") -> Path | None:
+    """An output file, checked before any work: not a folder, under no file."""
+    from .errors import ConfigError
+
+    if path is None:
+        return None
+    if path.is_dir():
+        raise ConfigError(f"{flag} {str(path)!r} is a folder; give a file name")
+    for parent in path.parents:
+        if parent.exists() and not parent.is_dir():
+            raise ConfigError(f"{flag} {str(path)!r}: {str(parent)!r} is a file, not a folder")
+    return path
+
+
 def _policy(config: Path | None) -> Any:
     """The decision policy of a ``--config`` TOML (``[eval.policy]``), else the default."""
     from .policy import DecisionPolicy
@@ -181,6 +221,7 @@ def evaluate_cmd(
     """Judge one checkpoint's predictions and write OUT/results.json."""
     from .errors import ConfigError
 
+    _out_folder(out)
     console = _console()
     cfg = _config(config, judge=judge, safety_truth=safety_truth, seed=seed,
                   n_resamples=resamples, ci_method=ci_method, cache_dir=cache_dir,
@@ -220,6 +261,7 @@ def generate_cmd(
     overwrite: OverwriteOpt = False,
 ) -> None:
     """Generate a model's answers to every test row into a resumable predictions file."""
+    _out_file(out)
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
     from .generation import generate
@@ -254,6 +296,7 @@ def compare_cmd(
     """Paired comparison of checkpoints evaluated on the same test set, with a verdict."""
     from .comparison import compare
 
+    _out_file(json_out, "--json")
     cmp = compare(*results, seed=seed, n_resamples=resamples, method=ci_method,
                   policy=_policy(config), incumbent=incumbent, cost_ratio=cost_ratio,
                   alpha=alpha, allow_different_judges=allow_different_judges)
@@ -291,6 +334,7 @@ def report_cmd(
 
     if fmt not in ("html", "md", "terminal"):
         raise ConfigError(f"--format must be html, md or terminal, got {fmt!r}")
+    _out_file(out)
     if pairs not in ("all", "adjacent", "baseline"):
         raise ConfigError(f"--pairs must be all, adjacent or baseline, got {pairs!r}")
     if len(results) == 1:
@@ -340,6 +384,7 @@ def import_lm_eval_cmd(
     """Judge an lm-eval --log_samples file under the protocol and write OUT/results.json."""
     from .lm_eval_import import import_lm_eval_samples
 
+    _out_folder(out)
     cfg = _config(None, judge=judge, n_resamples=resamples, seed=seed, cache_dir=cache_dir)
     res = import_lm_eval_samples(samples, out, config=cfg, name=name)
     console = _console()
@@ -393,6 +438,7 @@ def judge_agreement_cmd(
     """How far judges agree with the dataset labels and with each other (with CIs)."""
     from .agreement import judge_agreement
 
+    _out_file(json_out, "--json")
     cfg = _config(None, seed=seed, cache_dir=cache_dir, use_cache=False if no_cache else None,
                   judge_max_tokens=judge_max_tokens)
     report = judge_agreement(testset, judge, predictions=predictions, config=cfg,
@@ -416,6 +462,7 @@ def demo_cmd(
     from .comparison import compare
     from .tasks import data_path
 
+    _out_folder(out)
     console = _console()
     cfg = _config(None, seed=seed, n_resamples=resamples)
     testset = data_path("test_set.csv")

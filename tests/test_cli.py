@@ -230,3 +230,34 @@ def test_hostile_text_never_breaks_the_terminal_or_loses_a_field(tmp_path, hosti
     assert "bad.jsonl:1 [id]" in proc.stderr
     shown = proc.stderr.replace("\n", "")
     assert f"zz{hostile}" in shown or repr(f"zz{hostile}")[1:-1] in shown  # ids appear as repr
+
+
+def test_output_paths_are_checked_before_any_work(tmp_path, testset_path, v1_path):
+    a_file = tmp_path / "file.txt"
+    a_file.write_text("x")
+    a_dir = tmp_path / "folder"
+    a_dir.mkdir()
+    evaluate_cache = tmp_path / "cache"
+    cases = [
+        (["evaluate", "--testset", testset_path, "--predictions", v1_path, "--out", a_file,
+          "--cache-dir", evaluate_cache], "is a file"),
+        (["generate", "--model", "openai:m", "--base-url", "http://127.0.0.1:9/v1",
+          "--testset", testset_path, "--out", a_dir], "is a folder"),
+        (["report", v1_path, v1_path, "--out", a_dir], "is a folder"),
+        (["compare", v1_path, v1_path, "--json", a_dir], "is a folder"),
+        (["evaluate", "--testset", testset_path, "--predictions", v1_path, "--out",
+          a_file / "sub"], "is a file"),
+        (["demo", "--out", a_file], "is a file"),
+    ]
+    for args, message in cases:
+        proc = run(*args)
+        assert proc.returncode == 2, (args, proc.stderr)
+        assert message in proc.stderr and "Traceback" not in proc.stderr, proc.stderr
+    assert not evaluate_cache.exists()  # nothing was judged
+
+
+def test_version():
+    from domainyours_eval import __version__
+
+    proc = run("--version")
+    assert proc.returncode == 0 and proc.stdout.strip() == f"domainyours-eval {__version__}"
