@@ -14,6 +14,7 @@ import hashlib
 import json
 import random
 import re
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -41,7 +42,21 @@ __all__ = [
 ]
 
 PROMPT_FILE = "judge_prompt_v1.json"
-_MARKER_CHARS = re.compile(r"<{2,}|>{2,}|\[{2,}|\]{2,}|={3,}|#{3,}|`{3,}")
+# Characters a reader could take for a marker's angle or square bracket, after NFKC.
+_BRACKETS = ("<>\\[\\]\u00ab\u00bb\u2039\u203a\u2329\u232a\u226a\u226b\u226e\u226f\u227a\u227b"
+             "\u27e8-\u27ef\u2983-\u2998\u29fc\u29fd\u276c-\u2771\u3008-\u3011\u3014-\u301b"
+             "\u02c2\u02c3\u1438\u1433\u2264\u2265")
+# Two or more of them, spaces between allowed ("< < <"); fences and rules as before.
+_MARKER_CHARS = re.compile(f"[{_BRACKETS}](?:\\s*[{_BRACKETS}])+|={{3,}}|#{{3,}}|`{{3,}}")
+# A line that announces a boundary token, however spelled: only the prompt's own may.
+_TOKEN_LINE = re.compile(r"boundary[\W_]*token", re.IGNORECASE)
+# Cyrillic and Greek letters that look like the Latin ones of "boundary token" (one for one, so
+# a match in the skeleton is a match at the same place in the text).
+_HOMOGLYPHS = str.maketrans("\u0430\u0435\u043e\u0440\u0441\u0443\u0445\u043a\u0432\u0456\u03bf\u03b1"
+                            "\u03ba\u03bd\u03c4\u0410\u0415\u041e\u0420\u0421\u0425\u041a\u0412\u0422\u041d",
+                            "aeopcyxkbioakvtAEOPCXKBTH")
+# Marks that change how a character looks without changing what it is.
+_MARKS = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u20d0-\u20ff\ufe00-\ufe0f\ufe20-\ufe2f]")
 Category = Literal["good", "ok", "random", "too_long", "other"]
 
 
@@ -130,13 +145,22 @@ def answer_token_cap(order: Sequence[str], *, reason_chars: int = REASON_CHARS) 
     return fixed + 4 * reason_chars + 8
 
 
-_LOOKALIKE = {"<": "\u2039", "[": "\u2039", ">": "\u203a", "]": "\u203a"}
-
-
 def neutralise(text: str) -> str:
-    """Defuse anything in untrusted text that could pass for a boundary marker or fence."""
-    return _MARKER_CHARS.sub(
-        lambda m: _LOOKALIKE.get(m.group(0)[0], "\u2022") * len(m.group(0)), text)
+    """Defuse anything in untrusted text that could pass for a boundary marker or fence.
+
+    The text is read as a judge would see it: NFKC (fullwidth and small forms become ASCII),
+    invisible format characters and combining marks dropped. Then every run of bracket
+    look-alikes, fence or rule becomes bullets, and a forged "Boundary token" line loses its
+    words' joint, so no data can open, close or re-key a block.
+    """
+    norm = unicodedata.normalize("NFKC", text)
+    norm = "".join(c for c in norm if unicodedata.category(c) != "Cf")
+    norm = _MARKS.sub("", norm)
+    norm = _MARKER_CHARS.sub(lambda m: "\u2022" * len(re.sub(r"\s", "", m.group(0))), norm)
+    skeleton = norm.translate(_HOMOGLYPHS)
+    for m in reversed(list(_TOKEN_LINE.finditer(skeleton))):
+        norm = norm[:m.start()] + "boundary \u2022 token" + norm[m.end():]
+    return norm
 
 
 @dataclass(frozen=True)
