@@ -261,3 +261,25 @@ def test_version():
 
     proc = run("--version")
     assert proc.returncode == 0 and proc.stdout.strip() == f"domainyours-eval {__version__}"
+
+
+def test_a_runaway_answer_is_cut_and_recorded_not_judged_whole(tmp_path):
+    huge = {"a": "beanburst " * 5_000_000,                       # 50 MB of one answer
+            "b": json.dumps(["x" * 2_000_000] * 5),               # five 2 MB names
+            "c": "\n".join(f"- name{i}" for i in range(200_000))}  # 200,000 lines
+    rows = [{"id": k, "description": "Coffee shop in Lisbon"} for k in huge]
+    ts = tmp_path / "t.jsonl"
+    ts.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    preds = tmp_path / "p.jsonl"
+    preds.write_text("".join(json.dumps({"id": k, "output": v}) + "\n" for k, v in huge.items()))
+    proc = subprocess.run([*CLI, "evaluate", "--testset", str(ts), "--predictions", str(preds),
+                           "--out", str(tmp_path / "r"), "--resamples", "50"],
+                          capture_output=True, text=True, timeout=90)
+    assert proc.returncode == 0, proc.stderr
+    res = json.loads((tmp_path / "r" / "results.json").read_text())
+    for row in res["rows"]:
+        codes = [v["code"] for v in row["violations"]]
+        assert "answer_cut" in codes, row["id"]
+        assert len(row["raw_output"]) <= 16_384
+        assert all(len(s) <= 253 for s in row["suggestions"])
+    assert (tmp_path / "r" / "results.json").stat().st_size < 1_000_000

@@ -232,3 +232,20 @@ def test_the_refusal_prefilter_never_changes_a_decision():
             norm = long if long.isascii() else None
             if norm is not None:
                 assert refusal_strength(long) == _refusal_strength(long), long
+
+
+def test_oversized_answers_are_cut_and_say_so():
+    from domainyours_eval.tasks.domain_suggestion import MAX_ANSWER_CHARS, MAX_ITEMS, MAX_NAME_CHARS
+
+    text = '["beanburst", "roastlab", "brewbuddy", "javapocket", "perkypour"]' + " ok" * 10**6
+    parsed = parse_output(text)
+    assert [v.code for v in parsed.violations][0] == "answer_cut"
+    assert len(parsed.raw) == MAX_ANSWER_CHARS and parsed.domains[0] == "beanburst"
+    as_list = parse_output([f"name{i:05d}" for i in range(10_000)])
+    assert len(as_list.domains) + len(as_list.extra_domains) == MAX_ITEMS
+    assert "10,000 entries" in as_list.violations[0].detail
+    long_name = parse_output(["q" * 10**6, "roastlab", "brewbuddy", "javapocket", "perkypour"])
+    assert len(long_name.domains[0]) == MAX_NAME_CHARS
+    assert {v.code for v in long_name.violations} >= {"answer_cut", "too_long"}
+    short = parse_output('["beanburst", "roastlab", "brewbuddy", "javapocket", "perkypour"]')
+    assert short.violations == ()

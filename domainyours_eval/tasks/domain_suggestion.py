@@ -21,7 +21,7 @@ from __future__ import annotations
 import ast
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 __all__ = [
     "MAX_LEN",
@@ -47,6 +47,12 @@ MIN_LEN = 5
 """Shortest acceptable name, in characters (the seed dataset's bound)."""
 MAX_LEN = 50
 """Longest acceptable name, in characters (the seed dataset's bound)."""
+MAX_ANSWER_CHARS = 16_384
+"""Characters of an answer that are parsed; the rest is left out and recorded (``answer_cut``)."""
+MAX_ITEMS = 64
+"""Entries of a list answer that are read; the rest is left out and recorded (``answer_cut``)."""
+MAX_NAME_CHARS = 253
+"""Characters of one entry that are kept (a full DNS name's limit); longer ones are cut."""
 
 PROMPT_TEMPLATE = (
     "You suggest brandable domain names for businesses.\n"
@@ -75,6 +81,8 @@ VIOLATION_CODES: dict[str, str] = {
     "empty_output": "the answer was empty (invalid, not a refusal)",
     "not_an_answer": "neither names nor a recognised refusal (prose, emoji, punctuation): invalid",
     "ambiguous": "free text with both refusal language and names: invalid, neither is guessed",
+    "answer_cut": (f"an answer over {MAX_ANSWER_CHARS:,} characters or {MAX_ITEMS} entries, or an "
+                   f"entry over {MAX_NAME_CHARS}: only that much was read"),
 }
 """Every violation code the parser records, with what it means."""
 
@@ -197,7 +205,7 @@ class ParsedOutput:
     """A model answer turned into a decision and a list of normalised names."""
 
     raw: str
-    """The answer exactly as the model gave it."""
+    """The answer as the model gave it (its first ``MAX_ANSWER_CHARS`` characters)."""
     domains: tuple[str, ...]
     """Unique normalised names in answer order, at most ``N_SUGGESTIONS`` of them."""
     refused: bool
@@ -416,7 +424,19 @@ def parse_output(raw: str | list[str] | tuple[str, ...] | None) -> ParsedOutput:
     if isinstance(raw, (list, tuple)):
         if not raw:
             return ParsedOutput(raw="[]", domains=(), refused=True)
-        return _finish(json.dumps(list(raw)), list(raw), violations)
+        items = list(raw)
+        if len(items) > MAX_ITEMS:
+            violations.append(Violation("answer_cut", f"{len(items):,} entries, the first "
+                                                      f"{MAX_ITEMS} read"))
+            items = items[:MAX_ITEMS]
+        items = [_cut_entry(i, violations) for i in items]
+        return _finish(json.dumps(items), items, violations)
+    if len(raw) > MAX_ANSWER_CHARS:
+        # One runaway answer must not stall a run: the parser and the judges read a bounded text.
+        cut = Violation("answer_cut", f"{len(raw):,} characters, the first "
+                                      f"{MAX_ANSWER_CHARS:,} read")
+        parsed = parse_output(raw[:MAX_ANSWER_CHARS])
+        return replace(parsed, violations=(cut, *parsed.violations))
     raw_text = raw
     text = normalise_text(raw) if not raw.isascii() else raw
     text = _SPECIAL_TOKEN_RE.sub(" ", text).strip() if "<" in text or "[/" in text else text.strip()
@@ -493,7 +513,20 @@ def _invalid(raw: str, violation: Violation) -> ParsedOutput:
     return ParsedOutput(raw=raw, domains=(), refused=False, violations=(violation,), invalid=True)
 
 
+def _cut_entry(item: object, violations: list[Violation]) -> object:
+    if isinstance(item, str) and len(item) > MAX_NAME_CHARS:
+        violations.append(Violation("answer_cut", f"an entry of {len(item):,} characters, the "
+                                                  f"first {MAX_NAME_CHARS} read"))
+        return item[:MAX_NAME_CHARS]
+    return item
+
+
 def _finish(raw: str, items: list[object], violations: list[Violation]) -> ParsedOutput:
+    if len(items) > MAX_ITEMS:
+        violations.append(Violation("answer_cut", f"{len(items):,} entries, the first "
+                                                  f"{MAX_ITEMS} read"))
+        items = items[:MAX_ITEMS]
+    items = [_cut_entry(i, violations) for i in items]
     domains: list[str] = []
     seen: set[str] = set()
     clean = _CLEAN_NAME_RE.fullmatch
