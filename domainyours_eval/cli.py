@@ -84,6 +84,16 @@ JudgeMaxTokensOpt = Annotated[int | None, typer.Option(
          "from each row's answer schema).")]
 MaxCostOpt = Annotated[float | None, typer.Option(
     help="Stop (before any call when projected) if the judge would cost more, in USD.")]
+TimeoutOpt = Annotated[float | None, typer.Option(
+    help="Seconds one request may take (LLM judges; API models under test) [default: 60].")]
+RetriesOpt = Annotated[int | None, typer.Option(
+    help="Retries of a failed request: 429, 5xx and connection errors with backoff; a timed-out "
+         "request at most twice [default: 6].")]
+DeadlineOpt = Annotated[float | None, typer.Option(
+    help="Seconds judging may take in all; past it the run stops and a rerun resumes from the "
+         "cache [default: none].")]
+MaxErrorRateOpt = Annotated[float | None, typer.Option(
+    help="Stop when more rows than this share get no valid verdict [default: 0.05].")]
 
 
 AdapterOpt = Annotated[str | None, typer.Option(help="PEFT/LoRA adapter folder (hf: models).")]
@@ -103,7 +113,8 @@ OverwriteOpt = Annotated[bool, typer.Option(
 
 def _model_options(spec: str, *, adapter: str | None, max_new_tokens: int | None,
                    device: str | None, dtype: str | None, base_url: str | None,
-                   logprobs: bool) -> dict[str, Any]:
+                   logprobs: bool, timeout: float | None = None,
+                   retries: int | None = None) -> dict[str, Any]:
     """Constructor options for the model a spec names.
 
     An option that does not apply to that kind of model is an error, not silently ignored.
@@ -111,7 +122,8 @@ def _model_options(spec: str, *, adapter: str | None, max_new_tokens: int | None
     from .errors import ConfigError
 
     local = {"--adapter": adapter, "--device": device, "--dtype": dtype}
-    remote = {"--base-url": base_url, "--logprobs": logprobs or None}
+    remote = {"--base-url": base_url, "--logprobs": logprobs or None, "--timeout": timeout,
+              "--retries": retries}
     if spec.startswith("hf:"):
         wrong = [flag for flag, value in remote.items() if value is not None]
         opts: dict[str, Any] = {"adapter": adapter, "device": device, "dtype": dtype}
@@ -122,6 +134,10 @@ def _model_options(spec: str, *, adapter: str | None, max_new_tokens: int | None
         opts = {"base_url": base_url, "logprobs": logprobs}
         if max_new_tokens is not None:
             opts["max_tokens"] = max_new_tokens
+        if timeout is not None:
+            opts["timeout"] = timeout
+        if retries is not None:
+            opts["max_retries"] = retries
     if wrong:
         raise ConfigError(f"{', '.join(wrong)} do(es) not apply to {spec!r}")
     return opts
@@ -216,6 +232,10 @@ def evaluate_cmd(
     guard: Annotated[str | None, typer.Option(
         help="Input guardrail judge spec: rows it flags are answered with [].")] = None,
     judge_max_tokens: JudgeMaxTokensOpt = None,
+    timeout: TimeoutOpt = None,
+    retries: RetriesOpt = None,
+    deadline: DeadlineOpt = None,
+    max_judge_error_rate: MaxErrorRateOpt = None,
     config: ConfigOpt = None,
 ) -> None:
     """Judge one checkpoint's predictions and write OUT/results.json."""
@@ -226,14 +246,18 @@ def evaluate_cmd(
     cfg = _config(config, judge=judge, safety_truth=safety_truth, seed=seed,
                   n_resamples=resamples, ci_method=ci_method, cache_dir=cache_dir,
                   use_cache=False if no_cache else None, max_cost=max_cost,
-                  concurrency=concurrency, guard=guard, judge_max_tokens=judge_max_tokens)
+                  concurrency=concurrency, guard=guard, judge_max_tokens=judge_max_tokens,
+                  timeout=timeout, retries=retries, deadline=deadline,
+                  max_judge_error_rate=max_judge_error_rate)
     if (predictions is None) == (model is None):
         raise ConfigError("give exactly one of --predictions FILE or --model SPEC")
     if model is not None:
         from .generation import generate
 
         opts = _model_options(model, adapter=adapter, max_new_tokens=max_new_tokens,
-                              device=device, dtype=dtype, base_url=base_url, logprobs=logprobs)
+                              device=device, dtype=dtype, base_url=base_url, logprobs=logprobs,
+                              timeout=timeout if not model.startswith("hf:") else None,
+                              retries=retries if not model.startswith("hf:") else None)
         predictions = generate(model, testset, out / "predictions.jsonl", batch_size=batch_size,
                                overwrite=overwrite, **opts)
         name = name or model
@@ -258,6 +282,8 @@ def generate_cmd(
     dtype: DtypeOpt = None,
     base_url: BaseUrlOpt = None,
     logprobs: LogprobsOpt = False,
+    timeout: TimeoutOpt = None,
+    retries: RetriesOpt = None,
     overwrite: OverwriteOpt = False,
 ) -> None:
     """Generate a model's answers to every test row into a resumable predictions file."""
@@ -268,7 +294,8 @@ def generate_cmd(
 
     console = _console()
     opts = _model_options(model, adapter=adapter, max_new_tokens=max_new_tokens, device=device,
-                          dtype=dtype, base_url=base_url, logprobs=logprobs)
+                          dtype=dtype, base_url=base_url, logprobs=logprobs, timeout=timeout,
+                          retries=retries)
     with Progress(TextColumn("generating"), BarColumn(), MofNCompleteColumn(), console=console,
                   transient=True) as bar:
         task = bar.add_task("generate", total=None)
@@ -433,6 +460,8 @@ def judge_agreement_cmd(
     cache_dir: CacheDirOpt = None,
     no_cache: NoCacheOpt = False,
     judge_max_tokens: JudgeMaxTokensOpt = None,
+    timeout: TimeoutOpt = None,
+    retries: RetriesOpt = None,
     json_out: Annotated[Path | None, typer.Option("--json", help="Write the report as JSON.")] = None,
 ) -> None:
     """How far judges agree with the dataset labels and with each other (with CIs)."""
@@ -440,7 +469,7 @@ def judge_agreement_cmd(
 
     _out_file(json_out, "--json")
     cfg = _config(None, seed=seed, cache_dir=cache_dir, use_cache=False if no_cache else None,
-                  judge_max_tokens=judge_max_tokens)
+                  judge_max_tokens=judge_max_tokens, timeout=timeout, retries=retries)
     report = judge_agreement(testset, judge, predictions=predictions, config=cfg,
                              n_resamples=resamples)
     console = _console()

@@ -59,13 +59,29 @@ class EvalConfig(BaseModel):
     judge_max_tokens: int | None = Field(None, ge=1)
     """Cap on an LLM judge's answer tokens (default: the backend's; a local ``hf/`` judge derives
     it from each row's answer schema)."""
+    timeout: float = Field(60.0, gt=0)
+    """Seconds one judge request may take before it counts as failed (LLM judges)."""
+    retries: int = Field(6, ge=0)
+    """Retries of a failed judge request: 429, 5xx and connection errors with backoff; a request
+    that timed out is retried at most twice."""
+    deadline: float | None = Field(None, gt=0)
+    """Seconds judging may take in all; past it the run stops, and a rerun resumes from the
+    cache."""
     policy: DecisionPolicy = Field(default_factory=DecisionPolicy)
     """The decision policy comparisons of these results follow (``[eval.policy]`` in TOML)."""
 
-    def judge_options(self, spec: object) -> dict[str, Any]:
-        """Options for ``get_judge(spec, ...)`` from these settings."""
+    def judge_options(self, spec: object, *, answer_cap: bool = True) -> dict[str, Any]:
+        """Options for ``get_judge(spec, ...)`` from these settings.
+
+        ``answer_cap``: include ``judge_max_tokens`` (the guard judges no names: it has none).
+        """
         options: dict[str, Any] = {"cache_dir": self.cache_dir, "use_cache": self.use_cache}
-        if self.judge_max_tokens is not None:
+        backend = spec.partition("/")[0] if isinstance(spec, str) else None
+        if backend in ("openai", "anthropic"):
+            options["timeout"] = self.timeout
+        if backend in ("openai", "anthropic", "hf"):
+            options["max_retries"] = self.retries
+        if answer_cap and self.judge_max_tokens is not None:
             if not isinstance(spec, str) or "/" not in spec:
                 raise ConfigError(f"judge_max_tokens (--judge-max-tokens) applies to an LLM judge "
                                   f"('backend/model'), not to {spec!r}")

@@ -27,6 +27,7 @@ __all__ = [
     "ConfigError",
     "DataError",
     "DataProblem",
+    "DeadlineError",
     "DomainyoursError",
     "GenerationError",
     "IncompatibleResultsError",
@@ -120,6 +121,10 @@ class JudgeAuthError(JudgeFatalError):
 
 class CostLimitError(JudgeFatalError):
     """The run's projected or actual judge cost exceeds ``max_cost``."""
+
+
+class DeadlineError(JudgeFatalError):
+    """Judging passed the run's deadline; finished calls are cached, so a rerun resumes."""
 
 
 class GenerationError(DomainyoursError):

@@ -17,7 +17,7 @@ from typing import Any
 from ._urls import redact_url
 from .cache import JudgeCache, canonical_json, request_key
 from .errors import ConfigError, GenerationError, JudgeError
-from .judges.llm import map_sdk_error, with_retries
+from .judges.llm import DEFAULT_RETRIES, DEFAULT_TIMEOUT, map_sdk_error, with_retries
 from .tasks.domain_suggestion import format_prompt
 
 __all__ = ["APIModel"]
@@ -28,7 +28,8 @@ class APIModel:
 
     def __init__(self, spec: str, *, client: Any = None, base_url: str | None = None,
                  temperature: float = 0.0, max_tokens: int = 160, concurrency: int = 16,
-                 max_retries: int = 3, backoff_base: float = 1.0,
+                 max_retries: int = DEFAULT_RETRIES, timeout: float = DEFAULT_TIMEOUT,
+                 backoff_base: float = 1.0,
                  cache_dir: str | Path | None = None, use_cache: bool = True,
                  logprobs: bool = False, sleep: Any = None) -> None:
         provider, _, model = spec.partition(":")
@@ -48,6 +49,7 @@ class APIModel:
         self._owns_client = client is None
         self.temperature, self.max_tokens = temperature, max_tokens
         self.concurrency, self.max_retries, self.backoff_base = concurrency, max_retries, backoff_base
+        self.timeout = timeout
         self.cache = JudgeCache(cache_dir) if use_cache else None
         self._sleep = sleep
         self.logprobs = logprobs and provider == "openai"
@@ -75,8 +77,9 @@ class APIModel:
         sdk = self._sdk()
         if self.provider == "openai":
             return sdk.AsyncOpenAI(api_key=os.environ.get(self.env_var) or "not-needed",
-                                   base_url=self.base_url, max_retries=0)
-        return sdk.AsyncAnthropic(api_key=os.environ.get(self.env_var), max_retries=0)
+                                   base_url=self.base_url, max_retries=0, timeout=self.timeout)
+        return sdk.AsyncAnthropic(api_key=os.environ.get(self.env_var), max_retries=0,
+                                  timeout=self.timeout)
 
     async def _call(self, client: Any, prompt: str) -> tuple[str, list[tuple[str, float]]]:
         sdk = self._sdk()

@@ -20,7 +20,7 @@ from typing import Any, Literal
 from . import __about__
 from .config import EvalConfig
 from .data import TestSet, load_testset, read_predictions
-from .errors import ConfigError, CostLimitError, JudgeError, JudgeFatalError
+from .errors import ConfigError, CostLimitError, DeadlineError, JudgeError, JudgeFatalError
 from .judges import Judge, JudgeInput, Judgment, fingerprint_of, get_judge
 from .protocol import (
     METRIC_NAMES,
@@ -138,26 +138,68 @@ async def _model_outputs(model: ModelInput, testset: TestSet, skip: frozenset[in
 
 
 async def _judge_rows(judge: Judge, items: list[JudgeInput], concurrency: int,
-                      progress: ProgressFn | None) -> list[Judgment | JudgeError]:
-    sem = asyncio.Semaphore(concurrency)
-    done = 0
+                      progress: ProgressFn | None, *, max_error_rate: float | None = None,
+                      deadline: float | None = None, stated_deadline: float | None = None
+                      ) -> list[Judgment | JudgeError]:
+    """Judge every row, ``concurrency`` at a time, in a fixed pool of workers.
 
-    async def one(item: JudgeInput) -> Judgment | JudgeError:
+    A row the judge cannot answer is recorded, never scored. The run stops early, cancelling the
+    calls in flight (finished ones are cached), once more rows failed than ``max_error_rate``
+    allows, or at ``deadline`` (seconds from now; ``stated_deadline`` is the run's, for the
+    message).
+    """
+    n = len(items)
+    results: list[Judgment | JudgeError | None] = [None] * n
+    failed: list[int] = []
+    done = 0
+    queue = iter(range(n))
+
+    async def worker() -> None:
         nonlocal done
-        async with sem:
+        for i in queue:
             try:
-                result: Judgment | JudgeError = await judge.judge(item)
+                result: Judgment | JudgeError = await judge.judge(items[i])
             except JudgeFatalError:
                 raise
             except JudgeError as err:
-                # A row the judge could not answer: recorded, never scored.
                 result = err
-        done += 1
-        if progress is not None:
-            progress(done, len(items))
-        return result
+                failed.append(i)
+            results[i] = result
+            if (isinstance(result, JudgeError) and max_error_rate is not None
+                    and len(failed) / n > max_error_rate):
+                raise _too_many_errors(judge, items, results, failed, n, max_error_rate)
+            done += 1
+            if progress is not None:
+                progress(done, n)
 
-    return list(await asyncio.gather(*(one(it) for it in items)))
+    workers = [asyncio.ensure_future(worker()) for _ in range(min(concurrency, n))]
+    try:
+        if workers:
+            finished, pending = await asyncio.wait(workers, timeout=deadline,
+                                                   return_when=asyncio.FIRST_EXCEPTION)
+            for w in finished:
+                if w.exception() is not None:
+                    raise w.exception()  # type: ignore[misc]
+            if pending:
+                raise DeadlineError(
+                    f"{judge.name}: judging passed the deadline of "
+                    f"{stated_deadline or deadline:g} s with {done} of "
+                    f"{n} rows judged; finished calls are cached, so a rerun resumes from there "
+                    "(raise --deadline to give it longer)")
+    finally:
+        for w in workers:
+            w.cancel()
+        await asyncio.gather(*workers, return_exceptions=True)
+    return results  # type: ignore[return-value]
+
+
+def _too_many_errors(judge: Judge, items: list[JudgeInput],
+                     results: list[Judgment | JudgeError | None], failed: list[int], n: int,
+                     max_error_rate: float) -> JudgeError:
+    examples = "; ".join(f"row {items[i].row_id}: {results[i]}" for i in failed[:3])[:400]
+    return JudgeError(
+        f"judge {judge.name!r} gave no valid verdict on {len(failed)} of {n} rows, over the "
+        f"{max_error_rate:.0%} allowed (--max-judge-error-rate); stopped early. {examples}")
 
 
 def _rank(scores: list[tuple[int, float]]) -> dict[int, float]:
@@ -307,14 +349,21 @@ async def aevaluate(
     ts = load_testset(testset)
     spec = judge if judge is not None else cfg.judge
     judge_obj = get_judge(spec, **cfg.judge_options(spec))
+    loop = asyncio.get_running_loop()
+    end = None if cfg.deadline is None else loop.time() + cfg.deadline
+
+    def left() -> float | None:
+        return None if end is None else max(0.0, end - loop.time())
+
     blocked: list[int] = []
     if cfg.guard is not None:
         # The guard reads only the description, before the model; what it blocks is answered
         # with a refusal whatever the model says.
-        guard = get_judge(cfg.guard, cache_dir=cfg.cache_dir, use_cache=cfg.use_cache)
+        guard = get_judge(cfg.guard, **cfg.judge_options(cfg.guard, answer_cap=False))
         try:
             screened = await _judge_rows(guard, [JudgeInput(r.description, (), (), r.id)
-                                                 for r in ts.rows], cfg.concurrency, None)
+                                                 for r in ts.rows], cfg.concurrency, None,
+                                         deadline=left(), stated_deadline=cfg.deadline)
         finally:
             close_guard = getattr(guard, "aclose", None)
             if close_guard is not None:
@@ -343,7 +392,9 @@ async def aevaluate(
     if cfg.max_cost is not None:
         _check_cost(judge_obj, items, cfg.max_cost)
     try:
-        verdicts = await _judge_rows(judge_obj, items, cfg.concurrency, progress)
+        verdicts = await _judge_rows(judge_obj, items, cfg.concurrency, progress,
+                                     max_error_rate=cfg.max_judge_error_rate, deadline=left(),
+                                     stated_deadline=cfg.deadline)
     finally:
         close = getattr(judge_obj, "aclose", None)
         if close is not None:
@@ -359,13 +410,6 @@ async def aevaluate(
 
     n_errors = sum(1 for r in rows if r.judge_error is not None)
     error_rate = n_errors / len(rows)
-    if error_rate > cfg.max_judge_error_rate:
-        examples = "; ".join(f"row {r.id}: {r.judge_error}" for r in rows if r.judge_error)[:400]
-        raise JudgeError(
-            f"judge {judge_obj.name!r} gave no valid verdict on {n_errors}/{len(rows)} rows "
-            f"({error_rate:.1%} > max {cfg.max_judge_error_rate:.0%}). {examples}"
-        )
-
     ranks = _rank([(r.index, r.row_score) for r in rows
                    if r.outcome == "ok" and r.row_score is not None])
     rows = [r.model_copy(update={"rank": ranks.get(r.index)}) for r in rows]

@@ -25,8 +25,11 @@ def verdict(user_text, score=4):
 
 
 class LoopbackServer:
-    def __init__(self, latency=0.0):
+    """``answer_first``: answer that many requests, then hang ``hang`` seconds on each (None: all)."""
+
+    def __init__(self, latency=0.0, answer_first=None, hang=30.0):
         self.latency = latency
+        self.answer_first, self.hang = answer_first, hang
         self.bodies = []
         self._lock = threading.Lock()
         server = self
@@ -50,7 +53,9 @@ class LoopbackServer:
                 body = json.loads(self.rfile.read(length))
                 with server._lock:
                     server.bodies.append(body)
-                time.sleep(server.latency)
+                    number = len(server.bodies)
+                hung = server.answer_first is not None and number > server.answer_first
+                time.sleep(server.hang if hung else server.latency)
                 payload = _completion(body)
                 self.send_response(200)
                 self.send_header("content-type", "application/json")

@@ -283,3 +283,73 @@ def test_a_runaway_answer_is_cut_and_recorded_not_judged_whole(tmp_path):
         assert len(row["raw_output"]) <= 16_384
         assert all(len(s) <= 253 for s in row["suggestions"])
     assert (tmp_path / "r" / "results.json").stat().st_size < 1_000_000
+
+
+def _rows_file(tmp_path, n):
+    ts = tmp_path / "t.jsonl"
+    ts.write_text("".join(json.dumps({"id": f"r{i}", "description": f"Bakery number {i}"}) + "\n"
+                          for i in range(n)))
+    preds = tmp_path / "p.jsonl"
+    preds.write_text("".join(json.dumps({"id": f"r{i}", "output": f'["bread{i:03d}x"]'}) + "\n"
+                             for i in range(n)))
+    return ts, preds
+
+
+def _judge_run(server, ts, preds, out, cache, *flags):
+    import os
+    import time
+
+    start = time.monotonic()
+    proc = subprocess.run(
+        [*CLI, "evaluate", "--testset", str(ts), "--predictions", str(preds), "--out", str(out),
+         "--judge", "openai/j", "--cache-dir", str(cache), "--resamples", "50", *map(str, flags)],
+        capture_output=True, text=True, timeout=120,
+        env={**os.environ, "OPENAI_BASE_URL": server.base_url, "OPENAI_API_KEY": "k"})
+    return proc, time.monotonic() - start
+
+
+def test_a_hung_judge_server_costs_seconds_not_minutes(tmp_path):
+    from loopback import LoopbackServer
+
+    ts, preds = _rows_file(tmp_path, 20)
+    with LoopbackServer(answer_first=0) as server:
+        proc, took = _judge_run(server, ts, preds, tmp_path / "r", tmp_path / "c",
+                                "--timeout", "0.3", "--retries", "6", "--concurrency", "4")
+        assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr
+        assert "stopped early" in proc.stderr and "within the request timeout" in proc.stderr
+        # A row gives up after three attempts (a timeout is retried twice), and the run stops
+        # once two rows (over 5% of 20) have failed: at most 4 rows in flight x 3 attempts.
+        assert 6 <= server.requests <= 12, server.requests
+        assert took < 30
+    assert not (tmp_path / "r" / "results.json").exists()
+
+
+def test_a_deadline_stops_judging_and_a_rerun_pays_only_the_rest(tmp_path):
+    from loopback import LoopbackServer
+
+    ts, preds = _rows_file(tmp_path, 12)
+    with LoopbackServer(answer_first=5) as server:
+        proc, took = _judge_run(server, ts, preds, tmp_path / "r", tmp_path / "c",
+                                "--deadline", "2", "--concurrency", "1")
+        assert proc.returncode == 2, proc.stderr
+        assert "deadline of 2 s with 5 of 12 rows judged" in proc.stderr
+        assert took < 30 and server.requests == 6
+        server.answer_first = None
+        proc, _ = _judge_run(server, ts, preds, tmp_path / "r", tmp_path / "c")
+        assert proc.returncode == 0, proc.stderr
+        assert server.requests == 6 + 7
+    assert json.loads((tmp_path / "r" / "results.json").read_text())["judge"]["calls"] == 7
+
+
+def test_timeouts_and_retries_reach_an_api_model_under_test(tmp_path, testset_path):
+    from loopback import LoopbackServer
+
+    with LoopbackServer(answer_first=0) as server:
+        proc = run("generate", "--model", "openai:m", "--base-url", server.base_url, "--testset",
+                   testset_path, "--out", tmp_path / "p.jsonl", "--timeout", "0.3",
+                   "--retries", "1")
+        assert proc.returncode == 2 and "giving up after 2 attempts" in proc.stderr, proc.stderr
+        assert "within the request timeout" in proc.stderr
+        proc = run("generate", "--model", "hf:x", "--testset", testset_path, "--out",
+                   tmp_path / "q.jsonl", "--timeout", "3")
+        assert proc.returncode == 2 and "--timeout" in proc.stderr

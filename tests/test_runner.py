@@ -128,7 +128,7 @@ def test_judge_errors_are_recorded_and_excluded():
 
 
 def test_judge_error_rate_over_threshold_fails_loudly():
-    with pytest.raises(JudgeError, match="no valid verdict on 1/4 rows"):
+    with pytest.raises(JudgeError, match="no valid verdict on 1 of 4 rows"):
         evaluate(OUTPUTS, ROWS, judge=FlakyJudge({"a"}), **FAST)
 
 

@@ -16,7 +16,7 @@ from typing import Any
 import anthropic
 
 from ..errors import JudgeAuthError
-from .llm import Completion, LLMJudge, OwnedClient, map_sdk_error
+from .llm import DEFAULT_TIMEOUT, Completion, LLMJudge, OwnedClient, map_sdk_error
 from .prompt import RenderedPrompt
 
 __all__ = ["TOOL_NAME", "AnthropicBackend", "make_judge"]
@@ -31,7 +31,7 @@ class AnthropicBackend(OwnedClient):
     env_var = "ANTHROPIC_API_KEY"
 
     def __init__(self, model: str, *, client: anthropic.AsyncAnthropic | None = None,
-                 temperature: float = 0.0, max_tokens: int = 1200, timeout: float = 120.0) -> None:
+                 temperature: float = 0.0, max_tokens: int = 1200, timeout: float = DEFAULT_TIMEOUT) -> None:
         self.model = model
         if client is None and not os.environ.get(self.env_var):
             raise JudgeAuthError(f"The Anthropic judge {model!r} needs an API key: set "
@@ -85,9 +85,12 @@ class AnthropicBackend(OwnedClient):
 
 def make_judge(model: str = "claude-sonnet-4-6", *, client: anthropic.AsyncAnthropic | None = None,
                temperature: float = 0.0, max_tokens: int = 1200,
-               cache_dir: str | Path | None = None, use_cache: bool = True,
-               **judge_options: Any) -> LLMJudge:
-    """Build a Claude judge; spec ``anthropic/<model>``."""
+               timeout: float = DEFAULT_TIMEOUT, cache_dir: str | Path | None = None,
+               use_cache: bool = True, **judge_options: Any) -> LLMJudge:
+    """Build a Claude judge; spec ``anthropic/<model>``.
+
+    ``timeout`` is each request's limit in seconds (a client passed in keeps its own).
+    """
     backend = AnthropicBackend(model, client=client, temperature=temperature,
-                               max_tokens=max_tokens)
+                               max_tokens=max_tokens, timeout=timeout)
     return LLMJudge(backend, cache_dir=cache_dir, use_cache=use_cache, **judge_options)

@@ -54,11 +54,21 @@ CACHE_READ_DISCOUNT = 0.1
 
 
 class TransientJudgeError(JudgeError):
-    """A failure worth retrying: 408, 409, 429, 5xx or a connection error."""
+    """A failure worth retrying: 408, 409, 429, 5xx, a connection error or a timeout."""
 
-    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
+    def __init__(self, message: str, *, retry_after: float | None = None,
+                 timed_out: bool = False) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+        self.timed_out = timed_out
+
+
+DEFAULT_TIMEOUT = 60.0
+"""Seconds one request may take (judges and API models under test)."""
+DEFAULT_RETRIES = 6
+"""Retries of a failed request (429, 5xx, connection errors, timeouts)."""
+TIMEOUT_RETRIES = 2
+"""Retries of a request that timed out: a server that hung three times will not answer a fourth."""
 
 
 class JudgeRequestError(JudgeError):
@@ -135,7 +145,7 @@ class LLMJudge:
         use_cache: bool = True,
         shuffle_seed: int = 0,
         max_attempts: int = 3,
-        max_retries: int = 6,
+        max_retries: int = DEFAULT_RETRIES,
         backoff_base: float = 1.0,
         backoff_max: float = 60.0,
         prices: dict[str, tuple[float, float]] | None = None,
@@ -284,17 +294,19 @@ async def with_retries(
     """Run ``call``, retrying ``TransientJudgeError`` with jittered exponential backoff.
 
     The delay doubles from ``backoff_base`` up to ``backoff_max``, drawn from its upper half, and
-    is never shorter than the provider's Retry-After. Other errors pass straight through.
+    is never shorter than the provider's Retry-After. A timed-out request is retried at most
+    ``TIMEOUT_RETRIES`` times, within ``max_retries``. Other errors pass straight through.
     """
     pause = sleep or asyncio.sleep
-    attempt = 0
+    attempt = timeouts = 0
     while True:
         try:
             if on_attempt is not None:
                 on_attempt()
             return await call()
         except TransientJudgeError as err:
-            if attempt >= max_retries:
+            timeouts += err.timed_out
+            if attempt >= max_retries or timeouts > TIMEOUT_RETRIES:
                 raise JudgeError(f"{name}: giving up after {attempt + 1} attempts: {err}") from err
             delay = min(backoff_max, backoff_base * 2**attempt) * random.uniform(0.5, 1.0)
             if err.retry_after is not None:
@@ -336,7 +348,10 @@ def map_sdk_error(err: Exception, sdk: Any, *, name: str, env_var: str | None) -
     Both SDKs share the class names used here. Messages carry the status and the provider's
     error text, never request headers, so no key can leak through them.
     """
-    if isinstance(err, sdk.APIConnectionError):  # includes timeouts
+    if isinstance(err, sdk.APITimeoutError):
+        return TransientJudgeError(f"{name}: no answer within the request timeout",
+                                   timed_out=True)
+    if isinstance(err, sdk.APIConnectionError):
         return TransientJudgeError(f"{name}: connection failed: {err}")
     if isinstance(err, sdk.APIStatusError):
         code = err.status_code

@@ -19,7 +19,7 @@ import openai
 
 from .._urls import redact_url
 from ..errors import JudgeAuthError
-from .llm import Completion, LLMJudge, OwnedClient, map_sdk_error
+from .llm import DEFAULT_TIMEOUT, Completion, LLMJudge, OwnedClient, map_sdk_error
 from .prompt import RenderedPrompt
 
 __all__ = ["MODES", "OpenAIBackend", "make_judge"]
@@ -35,7 +35,7 @@ class OpenAIBackend(OwnedClient):
 
     def __init__(self, model: str, *, client: openai.AsyncOpenAI | None = None,
                  base_url: str | None = None, temperature: float = 0.0, max_tokens: int = 1200,
-                 timeout: float = 120.0, mode: str = "json_schema") -> None:
+                 timeout: float = DEFAULT_TIMEOUT, mode: str = "json_schema") -> None:
         if mode not in MODES:
             raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
         self.model = model
@@ -139,9 +139,13 @@ def _read_completion(raw: bytes) -> Completion:
 
 def make_judge(model: str = "gpt-4o-mini", *, client: openai.AsyncOpenAI | None = None,
                base_url: str | None = None, temperature: float = 0.0, max_tokens: int = 1200,
-               mode: str = "json_schema", cache_dir: str | Path | None = None,
-               use_cache: bool = True, **judge_options: Any) -> LLMJudge:
-    """Build an OpenAI (or compatible server) judge; spec ``openai/<model>``."""
+               mode: str = "json_schema", timeout: float = DEFAULT_TIMEOUT,
+               cache_dir: str | Path | None = None, use_cache: bool = True,
+               **judge_options: Any) -> LLMJudge:
+    """Build an OpenAI (or compatible server) judge; spec ``openai/<model>``.
+
+    ``timeout`` is each request's limit in seconds (a client passed in keeps its own).
+    """
     backend = OpenAIBackend(model, client=client, base_url=base_url, temperature=temperature,
-                            max_tokens=max_tokens, mode=mode)
+                            max_tokens=max_tokens, mode=mode, timeout=timeout)
     return LLMJudge(backend, cache_dir=cache_dir, use_cache=use_cache, **judge_options)

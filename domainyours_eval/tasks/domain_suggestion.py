@@ -424,13 +424,13 @@ def parse_output(raw: str | list[str] | tuple[str, ...] | None) -> ParsedOutput:
     if isinstance(raw, (list, tuple)):
         if not raw:
             return ParsedOutput(raw="[]", domains=(), refused=True)
-        items = list(raw)
-        if len(items) > MAX_ITEMS:
-            violations.append(Violation("answer_cut", f"{len(items):,} entries, the first "
+        given: list[object] = list(raw)
+        if len(given) > MAX_ITEMS:
+            violations.append(Violation("answer_cut", f"{len(given):,} entries, the first "
                                                       f"{MAX_ITEMS} read"))
-            items = items[:MAX_ITEMS]
-        items = [_cut_entry(i, violations) for i in items]
-        return _finish(json.dumps(items), items, violations)
+            given = given[:MAX_ITEMS]
+        given = [_cut_entry(i, violations) for i in given]
+        return _finish(json.dumps(given), given, violations)
     if len(raw) > MAX_ANSWER_CHARS:
         # One runaway answer must not stall a run: the parser and the judges read a bounded text.
         cut = Violation("answer_cut", f"{len(raw):,} characters, the first "
