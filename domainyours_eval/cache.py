@@ -7,20 +7,41 @@ never pickle. Each write commits at once (WAL mode, busy timeout), so several pr
 a cache and a killed run loses at most the calls in flight. Failed or unparseable answers are
 never written. A second table pins the judge's appropriateness flags per (test set, judge), so
 every checkpoint is scored against the same ground truth.
+
+Processes sharing a cache do not pay twice for one request: a caller claims the request with a
+lease before calling (renewed while the call runs, expiring ``LEASE_SECONDS`` after a killed
+process stopped renewing it), and another caller of the same request waits for the answer.
+
+A damaged file (truncated, overwritten, not a database) is found on open (``PRAGMA quick_check``)
+or on the first failed read, moved aside with a warning naming both paths, and every row that can
+still be read and verified (its key is the hash of its request) is copied into a new cache.
+``domainyours-eval cache check`` and ``cache repair`` do the same on demand.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hashlib
 import json
 import os
+import secrets
+import socket
 import sqlite3
 import sys
 import time
+import warnings
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-__all__ = ["JudgeCache", "canonical_json", "default_cache_dir", "request_key"]
+__all__ = ["CACHE_FILE", "LEASE_SECONDS", "CacheCheck", "CacheWarning", "JudgeCache",
+           "canonical_json", "check_cache", "default_cache_dir", "repair_cache", "request_key"]
+
+CACHE_FILE = "judge-cache.sqlite3"
+LEASE_SECONDS = 30.0
+"""How long a claim on a request outlives its last renewal (a killed process's claims lapse)."""
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS calls (
@@ -36,7 +57,27 @@ CREATE TABLE IF NOT EXISTS truth (
     appropriate INTEGER NOT NULL,
     PRIMARY KEY (testset, judge, row_id)
 );
+CREATE TABLE IF NOT EXISTS leases (
+    key TEXT PRIMARY KEY,
+    owner TEXT NOT NULL,
+    expires REAL NOT NULL
+);
+-- A stored answer ends its lease in the same statement: one commit per paid call.
+CREATE TRIGGER IF NOT EXISTS answered AFTER INSERT ON calls
+BEGIN
+    DELETE FROM leases WHERE key = NEW.key;
+END;
 """
+
+
+class CacheWarning(UserWarning):
+    """The cache was damaged and has been rebuilt from what could be read."""
+
+
+def _damaged(err: BaseException) -> bool:
+    # "database disk image is malformed", "file is not a database": SQLITE_CORRUPT / NOTADB.
+    # OperationalError ("database is locked", I/O errors) is a DatabaseError too, but not damage.
+    return isinstance(err, sqlite3.DatabaseError) and not isinstance(err, sqlite3.OperationalError)
 
 
 def default_cache_dir() -> Path:
@@ -61,61 +102,359 @@ def request_key(request: dict[str, Any] | str) -> str:
     return hashlib.sha256(canon.encode()).hexdigest()
 
 
+def _dead(owner: str) -> bool:
+    """True when a lease's owner is a process of this machine that no longer runs."""
+    host, _, rest = owner.partition(":")
+    pid = rest.partition(":")[0]
+    if host != socket.gethostname() or not pid.isdigit() or os.name == "nt":
+        return False  # on Windows os.kill(pid, 0) would terminate the process
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except (PermissionError, OSError):
+        return False
+    return False
+
+
+@dataclass(frozen=True)
+class CacheCheck:
+    """What ``check_cache`` or ``repair_cache`` found."""
+
+    path: Path
+    ok: bool
+    """True when SQLite's integrity check passes."""
+    problem: str = ""
+    """SQLite's first complaint when not ``ok``."""
+    calls: int | None = None
+    """Stored calls (after a repair: calls salvaged)."""
+    lost: int = 0
+    """Rows that could not be read or failed verification (repair only)."""
+    moved_to: Path | None = None
+    """Where the damaged file went (repair only)."""
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    conn = sqlite3.connect(path, timeout=30.0, isolation_level=None)
+    conn.execute("PRAGMA busy_timeout=30000")
+    return conn
+
+
+def _integrity(path: Path, *, quick: bool) -> str:
+    """``"ok"`` or SQLite's first complaint about the file at ``path``."""
+    try:
+        conn = _connect(path)
+        try:
+            pragma = "quick_check" if quick else "integrity_check"
+            rows = conn.execute(f"PRAGMA {pragma}(1)").fetchall()
+            conn.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
+        finally:
+            conn.close()
+    except sqlite3.DatabaseError as err:
+        if not _damaged(err):
+            raise
+        return str(err)
+    return str(rows[0][0]) if rows else "ok"
+
+
+def _scan(conn: sqlite3.Connection, table: str, columns: str) -> Iterator[tuple[Any, ...]]:
+    """Every readable row of ``table``; damaged pages are skipped, bisecting by rowid."""
+    try:
+        yield from conn.execute(f"SELECT {columns} FROM {table}").fetchall()
+        return
+    except sqlite3.DatabaseError as err:
+        if not _damaged(err):
+            raise
+    try:
+        conn.execute("SELECT rootpage FROM sqlite_master WHERE name = ?", (table,)).fetchone()
+    except sqlite3.DatabaseError:
+        return  # no readable schema: nothing to find
+    try:
+        top = int(conn.execute(f"SELECT max(rowid) FROM {table}").fetchone()[0] or 0)
+    except sqlite3.DatabaseError:
+        # A page holds no more than a few dozen of our rows, and rowids are nearly dense.
+        try:
+            top = int(conn.execute("PRAGMA page_count").fetchone()[0]) * 64
+        except sqlite3.DatabaseError:
+            top = 1 << 16
+    stack = [(1, top + 1)]
+    while stack:
+        lo, hi = stack.pop()
+        try:
+            yield from conn.execute(f"SELECT {columns} FROM {table} WHERE rowid >= ? AND rowid < ?",
+                                    (lo, hi)).fetchall()
+        except sqlite3.DatabaseError as err:
+            if not _damaged(err):
+                raise
+            if hi - lo > 1:
+                mid = (lo + hi) // 2
+                stack += [(mid, hi), (lo, mid)]
+
+
+def _salvage(source: Path, target: Path) -> tuple[int, int]:
+    """Copy every readable, verifiable call and truth flag of ``source`` into ``target``.
+
+    Returns (calls copied, rows lost). A call is kept only when its key is the hash of its
+    request and its response is a JSON object, so a damaged row is never served as an answer.
+    """
+    calls: list[tuple[Any, ...]] = []
+    truth: list[tuple[Any, ...]] = []
+    lost = 0
+    try:
+        conn = sqlite3.connect(f"file:{source}?mode=ro", uri=True, isolation_level=None)
+        # Lets SQLite read a truncated file up to its end instead of refusing it whole.
+        conn.execute("PRAGMA writable_schema=ON")
+    except sqlite3.DatabaseError:
+        conn = None
+    if conn is not None:
+        try:
+            for table, columns, sink in (("calls", "key, created, request, response", calls),
+                                         ("truth", "testset, judge, row_id, appropriate", truth)):
+                try:
+                    sink.extend(_scan(conn, table, columns))
+                except sqlite3.DatabaseError:
+                    continue  # the table itself is gone
+        finally:
+            conn.close()
+    out = _connect(target)
+    try:
+        out.executescript(_SCHEMA)
+        kept = []
+        for key, created, request, response in calls:
+            try:
+                ok = (isinstance(request, str) and request_key(request) == key
+                      and isinstance(json.loads(response), dict))
+            except (TypeError, ValueError):
+                ok = False
+            if ok:
+                kept.append((key, created, request, response))
+            else:
+                lost += 1
+        out.execute("BEGIN")
+        out.executemany("INSERT OR IGNORE INTO calls VALUES (?, ?, ?, ?)", kept)
+        out.executemany("INSERT OR IGNORE INTO truth VALUES (?, ?, ?, ?)",
+                        [t for t in truth if len(t) == 4 and t[3] in (0, 1)])
+        out.execute("COMMIT")
+    finally:
+        out.close()
+    return len(kept), lost
+
+
+def _move_aside(path: Path) -> Path:
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    aside = path.with_name(f"{path.name}.damaged-{stamp}-{secrets.token_hex(2)}")
+    path.replace(aside)
+    for suffix in ("-wal", "-shm"):
+        extra = path.with_name(path.name + suffix)
+        if extra.exists():
+            extra.replace(aside.with_name(aside.name + suffix))
+    return aside
+
+
+def repair_cache(directory: str | Path | None = None, *, problem: str | None = None) -> CacheCheck:
+    """Rebuild a damaged cache from what can be read; a healthy one is left as it is.
+
+    The damaged file is moved aside (``judge-cache.sqlite3.damaged-<time>-<id>``), never deleted.
+    """
+    path = Path(directory if directory is not None else default_cache_dir()) / CACHE_FILE
+    if not path.exists():
+        return CacheCheck(path=path, ok=True, calls=0)
+    problem = problem or _integrity(path, quick=False)
+    if problem == "ok":
+        return check_cache(path.parent)
+    aside = _move_aside(path)
+    fresh = path.with_name(path.name + f".rebuild-{secrets.token_hex(4)}")
+    copied, lost = _salvage(aside, fresh)
+    fresh.replace(path)
+    return CacheCheck(path=path, ok=False, problem=problem, calls=copied, lost=lost,
+                      moved_to=aside)
+
+
+def check_cache(directory: str | Path | None = None) -> CacheCheck:
+    """Run SQLite's full integrity check on the cache; nothing is changed."""
+    path = Path(directory if directory is not None else default_cache_dir()) / CACHE_FILE
+    if not path.exists():
+        return CacheCheck(path=path, ok=True, calls=0)
+    problem = _integrity(path, quick=False)
+    if problem != "ok":
+        return CacheCheck(path=path, ok=False, problem=problem)
+    conn = _connect(path)
+    try:
+        n = int(conn.execute("SELECT COUNT(*) FROM calls").fetchone()[0])
+    except sqlite3.DatabaseError as err:
+        return CacheCheck(path=path, ok=False, problem=str(err))
+    finally:
+        conn.close()
+    return CacheCheck(path=path, ok=True, calls=n)
+
+
 class JudgeCache:
     """The SQLite cache of judge calls and pinned ground truth."""
 
     def __init__(self, directory: str | Path | None = None) -> None:
         self.directory = Path(directory) if directory is not None else default_cache_dir()
         self.directory.mkdir(parents=True, exist_ok=True)
-        self.path = self.directory / "judge-cache.sqlite3"
-        self._conn = sqlite3.connect(self.path, timeout=30.0, isolation_level=None)
+        self.path = self.directory / CACHE_FILE
+        self.owner = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
+        """Who holds this object's leases (host, process, object)."""
+        self.hits = 0
+        self.misses = 0
+        self._held: set[str] = set()
+        if self.path.exists():
+            problem = _integrity(self.path, quick=True)
+            if problem != "ok":
+                self._rebuild(problem)
+        self._open()
+
+    def _open(self) -> None:
+        self._conn = _connect(self.path)
         self._conn.execute("PRAGMA journal_mode=WAL")
-        self._conn.execute("PRAGMA busy_timeout=30000")
         # NORMAL in WAL mode survives a crashed or killed process (not a power cut) without an
         # fsync per call, which would otherwise serialise a fast judge behind the disk.
         self._conn.execute("PRAGMA synchronous=NORMAL")
         self._conn.executescript(_SCHEMA)
-        self.hits = 0
-        self.misses = 0
+
+    def _rebuild(self, problem: str) -> None:
+        found = repair_cache(self.directory, problem=problem)
+        warnings.warn(
+            f"the judge cache {str(self.path)!r} was damaged ({problem}): moved to "
+            f"{str(found.moved_to)!r}; {found.calls} stored call(s) were read back into a new "
+            f"cache and {found.lost} unreadable row(s) left out (their calls are paid again)",
+            CacheWarning, stacklevel=3)
+
+    def _run(self, sql: str, args: tuple[Any, ...] = ()) -> sqlite3.Cursor:
+        """Execute one statement; on a damaged file, rebuild the cache and try once more."""
+        try:
+            return self._conn.execute(sql, args)
+        except sqlite3.DatabaseError as err:
+            if not _damaged(err):
+                raise
+            self._conn.close()
+            self._rebuild(str(err))
+            self._open()
+            return self._conn.execute(sql, args)
 
     def get(self, key: str) -> dict[str, Any] | None:
         """The stored response for ``key``, or ``None``."""
-        row = self._conn.execute("SELECT response FROM calls WHERE key = ?", (key,)).fetchone()
+        row = self._run("SELECT response FROM calls WHERE key = ?", (key,)).fetchone()
         if row is None:
             self.misses += 1
             return None
+        try:
+            value = json.loads(row[0])
+        except (TypeError, ValueError):
+            value = None
+        if not isinstance(value, dict):
+            # A row damaged inside its text: never served; dropped so the call is paid again.
+            warnings.warn(f"the judge cache {str(self.path)!r} held an unreadable answer; it was "
+                          "dropped and that call is made again", CacheWarning, stacklevel=2)
+            self._run("DELETE FROM calls WHERE key = ?", (key,))
+            self.misses += 1
+            return None
         self.hits += 1
-        value: dict[str, Any] = json.loads(row[0])
         return value
 
     def put(self, key: str, request_json: str, response: dict[str, Any]) -> None:
-        """Store a successful, validated response (committed immediately).
+        """Store a successful, validated response (committed at once; its lease goes with it).
 
         ``request_json`` is the request's ``canonical_json``, the text its key was made from.
         """
-        self._conn.execute(
+        self._held.discard(key)
+        self._run(
             "INSERT OR REPLACE INTO calls (key, created, request, response) VALUES (?, ?, ?, ?)",
             (key, time.time(), request_json, json.dumps(response)),
         )
 
     def __contains__(self, key: str) -> bool:
-        return self._conn.execute("SELECT 1 FROM calls WHERE key = ?", (key,)).fetchone() is not None
+        return self._run("SELECT 1 FROM calls WHERE key = ?", (key,)).fetchone() is not None
 
     def __len__(self) -> int:
-        return int(self._conn.execute("SELECT COUNT(*) FROM calls").fetchone()[0])
+        return int(self._run("SELECT COUNT(*) FROM calls").fetchone()[0])
+
+    # --- leases: one process pays for a request, the others wait for its answer ---------------
+
+    def claim(self, key: str) -> bool:
+        """Take the lease on ``key``: True when it was free, lapsed, or already ours."""
+        now = time.time()
+        cur = self._run(
+            "INSERT INTO leases (key, owner, expires) VALUES (?, ?, ?) ON CONFLICT(key) DO UPDATE "
+            "SET owner = excluded.owner, expires = excluded.expires "
+            "WHERE leases.expires < ? OR leases.owner = excluded.owner",
+            (key, self.owner, now + LEASE_SECONDS, now))
+        if cur.rowcount == 1:
+            self._held.add(key)
+            return True
+        row = self._run("SELECT owner FROM leases WHERE key = ?", (key,)).fetchone()
+        if row is not None and _dead(row[0]):
+            # Its holder on this machine was killed: no need to wait for the lease to lapse.
+            cur = self._run("UPDATE leases SET owner = ?, expires = ? WHERE key = ? AND owner = ?",
+                            (self.owner, now + LEASE_SECONDS, key, row[0]))
+            if cur.rowcount == 1:
+                self._held.add(key)
+                return True
+        return False
+
+    def release(self, key: str) -> None:
+        """Give up our lease on ``key`` (after a failed call: another caller may try)."""
+        if key in self._held:
+            self._held.discard(key)
+            self._run("DELETE FROM leases WHERE key = ? AND owner = ?", (key, self.owner))
+
+    @contextlib.asynccontextmanager
+    async def lease(self, key: str) -> AsyncIterator[dict[str, Any] | None]:
+        """Hold the lease on ``key`` while the body calls; yield the answer if another had it.
+
+        Waits while another live caller holds the lease, polling for its answer; takes the lease
+        over once it lapses. The lease is renewed every third of ``LEASE_SECONDS`` while held, and
+        released on leaving unless ``put`` already did.
+        """
+        delay = 0.05
+        while not self.claim(key):
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 1.0)
+            hit = self.get(key)
+            if hit is not None:
+                yield hit
+                return
+        hit = self.get(key)  # answered between our miss and our claim
+        if hit is not None:
+            self.release(key)
+            yield hit
+            return
+        renew = asyncio.ensure_future(self._renew(key))
+        try:
+            yield None
+        finally:
+            renew.cancel()
+            self.release(key)
+
+    async def _renew(self, key: str) -> None:
+        while key in self._held:
+            await asyncio.sleep(LEASE_SECONDS / 3)
+            if key in self._held:
+                self._run("UPDATE leases SET expires = ? WHERE key = ? AND owner = ?",
+                          (time.time() + LEASE_SECONDS, key, self.owner))
+
+    # --- pinned ground truth --------------------------------------------------------------------
 
     def pinned_truth(self, testset: str, judge: str) -> dict[str, bool]:
         """Appropriateness flags already fixed for this test set and judge fingerprint."""
-        rows = self._conn.execute(
+        rows = self._run(
             "SELECT row_id, appropriate FROM truth WHERE testset = ? AND judge = ?",
             (testset, judge)).fetchall()
         return {r: bool(a) for r, a in rows}
 
     def pin_truth(self, testset: str, judge: str, flags: dict[str, bool]) -> None:
         """Fix flags not fixed yet; existing ones are kept (the first run decides)."""
-        self._conn.executemany(
-            "INSERT OR IGNORE INTO truth (testset, judge, row_id, appropriate) VALUES (?, ?, ?, ?)",
-            [(testset, judge, r, int(a)) for r, a in flags.items()])
+        self._run("BEGIN")
+        try:
+            self._conn.executemany(
+                "INSERT OR IGNORE INTO truth (testset, judge, row_id, appropriate) "
+                "VALUES (?, ?, ?, ?)", [(testset, judge, r, int(a)) for r, a in flags.items()])
+        except BaseException:
+            self._conn.execute("ROLLBACK")
+            raise
+        self._conn.execute("COMMIT")
 
     def close(self) -> None:
         """Close the database connection."""

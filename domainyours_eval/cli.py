@@ -44,6 +44,20 @@ def _main(version: Annotated[bool, typer.Option(
         "--version", callback=_version, is_eager=True,
         help="Print the version and exit.")] = False) -> None:
     """Evaluate domain-name-suggestion models: safety and quality with CIs, paired comparisons."""
+    import warnings
+
+    from .cache import CacheWarning
+
+    default = warnings.showwarning
+
+    def show(message: Any, category: type[Warning], *args: Any, **kwargs: Any) -> None:
+        if issubclass(category, CacheWarning):
+            Console(stderr=True, highlight=False, soft_wrap=True).print(
+                Text.assemble(("warning:", "bold yellow"), " ", str(message)))
+        else:
+            default(message, category, *args, **kwargs)
+
+    warnings.showwarning = show
 
 
 def _console() -> Console:
@@ -511,6 +525,49 @@ def demo_cmd(
     cmp.to_json(out / "comparison.json")
     cmp.to_html(out / "report.html")
     console.print(f"wrote {out / 'comparison.json'} and {out / 'report.html'}", markup=False, highlight=False)
+
+
+cache_app = typer.Typer(help="Check or repair the judge cache.", no_args_is_help=True)
+app.add_typer(cache_app, name="cache")
+
+
+def _print_check(found: Any) -> None:
+    console = _console()
+    if found.ok and not found.path.exists():
+        console.print(f"{found.path}: no cache yet", markup=False, highlight=False)
+        return
+    if found.ok:
+        console.print(f"{found.path}: ok, {found.calls} stored call(s)", markup=False,
+                      highlight=False)
+        return
+    line = f"{found.path}: damaged ({found.problem})"
+    if found.moved_to is not None:
+        line += (f"; moved to {found.moved_to}; {found.calls} call(s) read back into a new "
+                 f"cache, {found.lost} unreadable row(s) left out")
+    console.print(line, markup=False, highlight=False, soft_wrap=True)
+
+
+@cache_app.command("check")
+@_expected_errors
+def cache_check_cmd(cache_dir: CacheDirOpt = None) -> None:
+    """Run SQLite's full integrity check on the cache; exit 0 when sound, 1 when damaged."""
+    from .cache import check_cache
+
+    found = check_cache(cache_dir)
+    _print_check(found)
+    if not found.ok:
+        _console().print("run `domainyours-eval cache repair` to rebuild it from what can be read",
+                         markup=False, highlight=False)
+        raise typer.Exit(1)
+
+
+@cache_app.command("repair")
+@_expected_errors
+def cache_repair_cmd(cache_dir: CacheDirOpt = None) -> None:
+    """Rebuild a damaged cache from every row that can be read (the damaged file is kept)."""
+    from .cache import repair_cache
+
+    _print_check(repair_cache(cache_dir))
 
 
 def main() -> None:

@@ -114,10 +114,17 @@ class APIModel:
             "temperature": self.temperature,
             "max_tokens": self.max_tokens, "logprobs": self.logprobs})
         key = request_key(request)
-        if self.cache is not None:
-            hit = self.cache.get(key)
-            if hit is not None:
-                return str(hit["text"]), [(str(t), float(lp)) for t, lp in hit.get("tokens", [])]
+        if self.cache is None:
+            return await self._paid(client, sem, prompt, key, request)
+        hit = self.cache.get(key)
+        if hit is None:
+            async with self.cache.lease(key) as hit:
+                if hit is None:
+                    return await self._paid(client, sem, prompt, key, request)
+        return str(hit["text"]), [(str(t), float(lp)) for t, lp in hit.get("tokens", [])]
+
+    async def _paid(self, client: Any, sem: asyncio.Semaphore, prompt: str, key: str,
+                    request: str) -> tuple[str, list[tuple[str, float]]]:
         async with sem:
             def count() -> None:
                 self.calls += 1

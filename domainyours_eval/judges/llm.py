@@ -236,11 +236,19 @@ class LLMJudge:
         # One serialisation serves both the key and the stored request.
         request = canonical_json(self._request(prompt))
         key = request_key(request)
-        if self.cache is not None:
-            hit = self.cache.get(key)
-            if hit is not None:
-                self.cache_hits += 1
-                return parse_verdict(hit["text"], item)
+        if self.cache is None:
+            return await self._judge_uncached(prompt, item, key, request)
+        hit = self.cache.get(key)
+        if hit is None:
+            # Another process judging the same row pays once; this one waits for its answer.
+            async with self.cache.lease(key) as hit:
+                if hit is None:
+                    return await self._judge_uncached(prompt, item, key, request)
+        self.cache_hits += 1
+        return parse_verdict(hit["text"], item)
+
+    async def _judge_uncached(self, prompt: RenderedPrompt, item: JudgeInput, key: str,
+                              request: str) -> Judgment:
         last: JudgeResponseError | None = None
         for _ in range(self.max_attempts):
             if self.max_cost is not None and self.spent > self.max_cost:
