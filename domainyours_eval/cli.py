@@ -24,11 +24,29 @@ app = typer.Typer(
     name="domainyours-eval",
     help="Evaluate domain-name-suggestion models: safety and quality with CIs, paired comparisons.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,
     pretty_exceptions_enable=False,
 )
 F = TypeVar("F", bound=Callable[..., Any])
 EXIT_ERROR = 2
+
+
+def _hide_flag_placeholders() -> None:
+    # Typer's help shows a value placeholder ("<bool>") beside on/off flags, which take none.
+    from typer.core import TyperOption
+
+    show = getattr(TyperOption, "display_type_rich", None)
+    if show is None or getattr(show, "_flags_hidden", False):
+        return
+
+    def display_type_rich(self: Any, ctx: Any) -> str | None:
+        return None if getattr(self, "is_flag", False) else show(self, ctx)
+
+    display_type_rich._flags_hidden = True  # type: ignore[attr-defined]
+    TyperOption.display_type_rich = display_type_rich  # type: ignore[method-assign]
+
+
+_hide_flag_placeholders()
 
 
 def _version(value: bool) -> None:
@@ -78,46 +96,62 @@ def _expected_errors(fn: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-JudgeOpt = Annotated[str | None, typer.Option(help="Judge spec (default: reference).")]
-SeedOpt = Annotated[int | None, typer.Option(help="Bootstrap seed.")]
-ResamplesOpt = Annotated[int | None, typer.Option("--resamples", help="Bootstrap resamples.")]
-MethodOpt = Annotated[str | None, typer.Option("--ci-method", help="percentile or bca.")]
+JudgeOpt = Annotated[str | None, typer.Option(
+    help="Judge spec: reference, openai/<model>, anthropic/<model> or hf/<path> "
+         r"\[default: reference].")]
+SeedOpt = Annotated[int | None, typer.Option(help=r"Bootstrap seed \[default: 0].")]
+ResamplesOpt = Annotated[int | None, typer.Option(
+    "--resamples", help=r"Bootstrap resamples; 0 skips intervals \[default: 10000].")]
+MethodOpt = Annotated[str | None, typer.Option(
+    "--ci-method", help=r"Quality intervals: studentized, percentile or bca "
+                        r"\[default: studentized].")]
 ConfigOpt = Annotated[Path | None, typer.Option("--config", help="TOML file of defaults.")]
+FirstSeedOpt = Annotated[int | None, typer.Option(
+    help=r"Resampling seed \[default: the first result's].")]
+FirstResamplesOpt = Annotated[int | None, typer.Option(
+    "--resamples", help=r"Resamples and posterior draws \[default: the first result's].")]
+FirstMethodOpt = Annotated[str | None, typer.Option(
+    "--ci-method", help=r"Quality intervals: studentized, percentile or bca "
+                        r"\[default: the first result's].")]
 CacheDirOpt = Annotated[Path | None, typer.Option(
-    help="Judge cache folder (default: the user cache directory).")]
+    help=r"Judge cache folder \[default: the user cache directory, ~/.cache/domainyours-eval "
+         "on Linux].")]
 NoCacheOpt = Annotated[bool, typer.Option("--no-cache", help="Neither read nor write the judge "
                                                              "cache.")]
 IncumbentOpt = Annotated[str | None, typer.Option(
-    help="Checkpoint in production that candidates must beat (default: the first).")]
+    help=r"Checkpoint in production that candidates must beat \[default: the first].")]
 CostRatioOpt = Annotated[float | None, typer.Option(
-    help="Cost of a missed harmful row relative to a false refusal (default 4).")]
+    help=r"Cost of a missed harmful row relative to a false refusal \[default: 4].")]
 AlphaOpt = Annotated[float | None, typer.Option(
-    help="Familywise significance level of the verdict's tests (default 0.05).")]
+    help=r"Familywise significance level of the verdict's tests \[default: 0.05].")]
 JudgeMaxTokensOpt = Annotated[int | None, typer.Option(
-    help="Cap on an LLM judge's answer tokens (default: the backend's; hf/ judges derive it "
-         "from each row's answer schema).")]
+    help=r"Cap on an LLM judge's answer tokens \[default: the backend's; hf/ judges derive it "
+         "from each row's answer schema].")]
 MaxCostOpt = Annotated[float | None, typer.Option(
-    help="Stop (before any call when projected) if the judge would cost more, in USD.")]
+    help="Stop (before any call when projected) if the judge would cost more, in USD "
+         r"\[default: no limit].")]
 TimeoutOpt = Annotated[float | None, typer.Option(
-    help="Seconds one request may take (LLM judges; API models under test) [default: 60].")]
+    help=r"Seconds one request may take (LLM judges; API models under test) \[default: 60].")]
 RetriesOpt = Annotated[int | None, typer.Option(
     help="Retries of a failed request: 429, 5xx and connection errors with backoff; a timed-out "
-         "request at most twice [default: 6].")]
+         r"request at most twice \[default: 6].")]
 DeadlineOpt = Annotated[float | None, typer.Option(
     help="Seconds judging may take in all; past it the run stops and a rerun resumes from the "
-         "cache [default: none].")]
+         r"cache \[default: none].")]
 MaxErrorRateOpt = Annotated[float | None, typer.Option(
-    help="Stop when more rows than this share get no valid verdict [default: 0.05].")]
+    help=r"Stop when more rows than this share get no valid verdict \[default: 0.05].")]
 
 
 AdapterOpt = Annotated[str | None, typer.Option(help="PEFT/LoRA adapter folder (hf: models).")]
 BatchOpt = Annotated[int, typer.Option(help="Rows per generation batch.")]
 MaxNewOpt = Annotated[int | None, typer.Option(
-    help="Generation length limit in tokens (default: 64 for hf:, 160 for API models).")]
-DeviceOpt = Annotated[str | None, typer.Option(help="cuda, mps or cpu (hf:; default: auto).")]
-DtypeOpt = Annotated[str | None, typer.Option(help="float32, bfloat16 or float16 (hf:).")]
+    help=r"Generation length limit in tokens \[default: 64 for hf:, 160 for API models].")]
+DeviceOpt = Annotated[str | None, typer.Option(
+    help=r"cuda, mps or cpu (hf:) \[default: the best available].")]
+DtypeOpt = Annotated[str | None, typer.Option(
+    help=r"float32, bfloat16 or float16 (hf:) \[default: the model's].")]
 BaseUrlOpt = Annotated[str | None, typer.Option(
-    help="OpenAI-compatible server for openai: models (default: OPENAI_BASE_URL).")]
+    help=r"OpenAI-compatible server for openai: models \[default: OPENAI_BASE_URL].")]
 LogprobsOpt = Annotated[bool, typer.Option(
     "--logprobs", help="Ask openai: models for token log-probabilities (per-name confidence).")]
 OverwriteOpt = Annotated[bool, typer.Option(
@@ -198,6 +232,72 @@ def _policy(config: Path | None) -> Any:
     return _config(config).policy if config is not None else DecisionPolicy()
 
 
+def _generate_with_progress(console: Console, model: str, testset: Path, out: Path,
+                            **options: Any) -> Path:
+    """``generate`` with its stages shown: a live bar on a terminal, one line each otherwise.
+
+    Each line gives counts, elapsed time and, once a batch is done, an estimate of what is left.
+    An interrupt says how to resume instead of printing a traceback.
+    """
+    import time
+
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    from .generation import generate
+
+    start = time.monotonic()
+    # The estimate counts rows made since generation began (after loading), not kept ones.
+    state: dict[str, Any] = {"kept": None, "since": start, "batches": 0}
+
+    def line(text: str) -> None:
+        console.print(f"[{time.monotonic() - start:6.1f} s] {text}", markup=False,
+                      highlight=False, soft_wrap=True)
+
+    def stage_line(text: str) -> None:
+        line(text)
+        if not state["batches"]:
+            state["since"] = time.monotonic()
+
+    def progress_line(done: int, total: int) -> None:
+        if state["kept"] is None:
+            state["kept"] = done
+            return
+        state["batches"] += 1
+        rate = (done - state["kept"]) / max(time.monotonic() - state["since"], 1e-9)
+        left = f", about {(total - done) / rate:.0f} s left" if rate > 0 and done < total else ""
+        line(f"generated {done}/{total} rows{left}")
+
+    try:
+        if not console.is_terminal:
+            return generate(model, testset, out, progress=progress_line, on_stage=stage_line,
+                            **options)
+        with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                      TimeElapsedColumn(), TextColumn("left"), TimeRemainingColumn(),
+                      console=console, transient=True) as bar:
+            task = bar.add_task("generating", total=None)
+
+            def stage_bar(text: str) -> None:
+                bar.console.print(text, markup=False, highlight=False, soft_wrap=True)
+                bar.update(task, description=escape(text if text.startswith("loading")
+                                                    else "generating"))
+
+            return generate(model, testset, out, on_stage=stage_bar,
+                            progress=lambda d, t: bar.update(task, completed=d, total=t),
+                            **options)
+    except KeyboardInterrupt:
+        console.print(f"interrupted: every finished batch is saved in {out}; run the same "
+                      "command again to resume (rows already there are kept)", markup=False,
+                      highlight=False, soft_wrap=True)
+        raise typer.Exit(130) from None
+
+
 def _evaluate_with_progress(console: Console, predictions: Path | str, testset: Path | str,
                             cfg: Any, name: str | None = None) -> Any:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
@@ -234,7 +334,8 @@ def evaluate_cmd(
     overwrite: OverwriteOpt = False,
     judge: JudgeOpt = None,
     safety_truth: Annotated[str | None, typer.Option(
-        help="dataset, judge or auto (dataset when every row is labelled).")] = None,
+        help=r"dataset, judge or auto (dataset when every row is labelled) "
+             r"\[default: auto].")] = None,
     seed: SeedOpt = None,
     resamples: ResamplesOpt = None,
     ci_method: MethodOpt = None,
@@ -242,7 +343,8 @@ def evaluate_cmd(
     cache_dir: CacheDirOpt = None,
     no_cache: NoCacheOpt = False,
     max_cost: MaxCostOpt = None,
-    concurrency: Annotated[int | None, typer.Option(help="Judge calls in flight.")] = None,
+    concurrency: Annotated[int | None, typer.Option(
+        help=r"Judge calls in flight \[default: 16].")] = None,
     guard: Annotated[str | None, typer.Option(
         help="Input guardrail judge spec: rows it flags are answered with [].")] = None,
     judge_max_tokens: JudgeMaxTokensOpt = None,
@@ -266,14 +368,12 @@ def evaluate_cmd(
     if (predictions is None) == (model is None):
         raise ConfigError("give exactly one of --predictions FILE or --model SPEC")
     if model is not None:
-        from .generation import generate
-
         opts = _model_options(model, adapter=adapter, max_new_tokens=max_new_tokens,
                               device=device, dtype=dtype, base_url=base_url, logprobs=logprobs,
                               timeout=timeout if not model.startswith("hf:") else None,
                               retries=retries if not model.startswith("hf:") else None)
-        predictions = generate(model, testset, out / "predictions.jsonl", batch_size=batch_size,
-                               overwrite=overwrite, **opts)
+        predictions = _generate_with_progress(console, model, testset, out / "predictions.jsonl",
+                                              batch_size=batch_size, overwrite=overwrite, **opts)
         name = name or model
     assert predictions is not None
     res = _evaluate_with_progress(console, predictions, testset, cfg, name)
@@ -302,19 +402,12 @@ def generate_cmd(
 ) -> None:
     """Generate a model's answers to every test row into a resumable predictions file."""
     _out_file(out)
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
-
-    from .generation import generate
-
     console = _console()
     opts = _model_options(model, adapter=adapter, max_new_tokens=max_new_tokens, device=device,
                           dtype=dtype, base_url=base_url, logprobs=logprobs, timeout=timeout,
                           retries=retries)
-    with Progress(TextColumn("generating"), BarColumn(), MofNCompleteColumn(), console=console,
-                  transient=True) as bar:
-        task = bar.add_task("generate", total=None)
-        path = generate(model, testset, out, batch_size=batch_size, overwrite=overwrite,
-                        progress=lambda d, t: bar.update(task, completed=d, total=t), **opts)
+    path = _generate_with_progress(console, model, testset, out, batch_size=batch_size,
+                                   overwrite=overwrite, **opts)
     console.print(f"wrote {path}", markup=False, highlight=False)
 
 
@@ -327,9 +420,9 @@ def compare_cmd(
     incumbent: IncumbentOpt = None,
     cost_ratio: CostRatioOpt = None,
     alpha: AlphaOpt = None,
-    seed: SeedOpt = None,
-    resamples: ResamplesOpt = None,
-    ci_method: MethodOpt = None,
+    seed: FirstSeedOpt = None,
+    resamples: FirstResamplesOpt = None,
+    ci_method: FirstMethodOpt = None,
     allow_different_judges: Annotated[bool, typer.Option(
         help="Compare results judged by different judges (said in the report).")] = False,
     config: ConfigOpt = None,
@@ -361,8 +454,8 @@ def report_cmd(
     incumbent: IncumbentOpt = None,
     cost_ratio: CostRatioOpt = None,
     alpha: AlphaOpt = None,
-    resamples: ResamplesOpt = None,
-    seed: SeedOpt = None,
+    resamples: FirstResamplesOpt = None,
+    seed: FirstSeedOpt = None,
     allow_different_judges: Annotated[bool, typer.Option(
         help="Compare results judged by different judges (said in the report).")] = False,
     config: ConfigOpt = None,
@@ -436,13 +529,20 @@ def import_lm_eval_cmd(
 @app.command("validate")
 @_expected_errors
 def validate_cmd(
-    file: Annotated[Path, typer.Argument(help="Dataset to lint (.csv, .jsonl or .json).")],
+    file: Annotated[Path, typer.Argument(help="Dataset to lint (.csv, .jsonl or .json), or "
+                                              "with --testset a predictions file to check.")],
+    testset: Annotated[Path | None, typer.Option(
+        help="Check FILE as predictions for this test set: format, model, duplicates, unknown "
+             "and missing rows.")] = None,
 ) -> None:
-    """Lint a dataset against the task's constraints; exit 0 when clean, 1 when not."""
+    """Lint a dataset, or check a predictions file; exit 0 when clean, 1 when not."""
     from rich.table import Table
 
     from .data import lint_rows, load_testset
 
+    if testset is not None:
+        _validate_predictions(file, load_testset(testset))
+        return
     ts = load_testset(file)
     problems = lint_rows(ts)
     console = _console()
@@ -460,6 +560,43 @@ def validate_cmd(
         console.print(f"[red]{len(problems)} problem(s)[/]")
         raise typer.Exit(1)
     console.print("[green]clean[/]")
+
+
+def _validate_predictions(file: Path, ts: Any) -> None:
+    """Every problem of a predictions file, one per line; then what the answers are."""
+    from collections import Counter
+
+    from rich.table import Table
+
+    from .data import read_predictions
+    from .errors import DataError
+    from .tasks.domain_suggestion import parse_output
+
+    console = _console()
+    try:
+        outputs, _ = read_predictions(file, ts)
+    except DataError as err:
+        if not file.is_file():
+            raise
+        for p in err.problems:
+            console.print(str(p), markup=False, highlight=False, soft_wrap=True)
+        console.print(f"[red]{len(err.problems)} problem(s)[/]")
+        raise typer.Exit(1) from None
+    parsed = [parse_output(o) for o in outputs]
+    decisions = Counter(p.decision for p in parsed)
+    violations = Counter(code for p in parsed for code in p.violation_codes)
+    console.print(f"{file}: {len(parsed)} predictions, one for every row of {ts.name}",
+                  markup=False, highlight=False, soft_wrap=True)
+    table = Table()
+    table.add_column("answers")
+    table.add_column("rows", justify="right")
+    for name in ("allow", "refuse", "invalid"):
+        table.add_row(name, str(decisions[name]))
+    for code, n in violations.most_common():
+        table.add_row(Text(f"violation: {code}"), str(n))
+    console.print(table)
+    console.print("[green]clean[/] (format violations and invalid answers are the model's, "
+                  "scored by evaluate)")
 
 
 @app.command("judge-agreement")

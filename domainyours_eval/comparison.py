@@ -193,6 +193,31 @@ class Comparison(_Model):
 
         return comparison_renderable(self)
 
+    def __repr__(self) -> str:
+        return (f"Comparison(incumbent={self.incumbent!r}, checkpoints="
+                f"{[c.name for c in self.checkpoints]!r}, decision={self.decision!r}, "
+                f"deploy={self.deploy!r})")
+
+    def __str__(self) -> str:
+        """A short plain-text summary (``print(comparison)``): verdict, policy, claims."""
+        lines = [self.recommendation, f"policy: {self.policy_summary}"]
+        for pair in self.pairs:
+            if not pair.claims:
+                continue
+            lines.append(f"{pair.b} vs {pair.a}: {pair.status or ''}".rstrip())
+            for c in pair.claims:
+                # A difference carries its sign; a share tested against 0.5 does not.
+                fmt = "+.3f" if c.null == 0 else ".3f"
+                est = "n/a" if c.estimate is None else format(c.estimate, fmt)
+                ci = ("" if c.ci_low is None or c.ci_high is None
+                      else f" [{format(c.ci_low, fmt)}, {format(c.ci_high, fmt)}]")
+                p = "" if c.p_holm is None else f", p (Holm) {c.p_holm:.3g}"
+                flag = "significant" if c.significant else "not significant"
+                lines.append(f"  {c.label}: {est}{ci} ({c.scale}; {c.method}{p}; {flag})")
+                lines.append(f"    {c.detail}")
+        lines += [f"note: {n}" for n in self.notes]
+        return "\n".join(lines)
+
 
 def _check_compatible(results: list[EvalResults], allow_different_judges: bool) -> list[str]:
     notes: list[str] = []

@@ -199,6 +199,7 @@ def generate(
     batch_size: int = 16,
     batched_callable: bool | None = None,
     progress: Callable[[int, int], None] | None = None,
+    on_stage: Callable[[str], None] | None = None,
     overwrite: bool = False,
     **model_options: Any,
 ) -> Path:
@@ -212,7 +213,9 @@ def generate(
         batch_size: Rows per ``generate`` call (and per write).
         batched_callable: The callable takes a list of descriptions (default: read from its
             first parameter's annotation).
-        progress: Called as ``progress(done, total)``.
+        progress: Called as ``progress(done, total)`` at the start and after each batch.
+        on_stage: Called with one line for each stage: rows kept and to do, model loading (and
+            how long it took), the prompts' shared prefix.
         overwrite: Discard what ``out`` holds and generate every row again. Without it, rows
             already there are reused only when the same model, adapter, prompt and generation
             parameters produced them; a file written otherwise is an error that says what
@@ -240,8 +243,20 @@ def generate(
         path.unlink()
     done = _existing(path, ts, {**params, "prompt": prompt})
     todo = [r for r in ts.rows if r.id not in done]
+    say = on_stage or (lambda _line: None)
+    if done:
+        say(f"resuming {path}: {len(done)} of {len(ts)} rows kept, {len(todo)} to generate")
+    else:
+        say(f"{len(todo)} rows to generate into {path}")
     if progress:
         progress(len(done), len(ts))
+    load = getattr(m, "load", None)
+    if todo and callable(load):
+        say(f"loading {params.get('model') or type(m).__name__}")
+        t0 = time.perf_counter()
+        load()
+        say(f"loaded {params.get('model') or type(m).__name__} in {time.perf_counter() - t0:.1f} s")
+    told_prefix = False
     with path.open("a", encoding="utf-8") as fh:
         for start in range(0, len(todo), batch_size):
             batch = todo[start:start + batch_size]
@@ -264,6 +279,10 @@ def generate(
                     record["confidence"] = domain_confidence(parsed.domains, tokens)
                 fh.write(json.dumps(record, ensure_ascii=False) + "\n")
             fh.flush()  # each finished batch is on disk before the next one starts
+            shared = getattr(m, "shared_prefix_tokens", 0)
+            if shared and not told_prefix:
+                say(f"prompts share a {shared}-token prefix: prefilled once per batch")
+                told_prefix = True
             if progress:
                 progress(len(done) + start + len(batch), len(ts))
     return path

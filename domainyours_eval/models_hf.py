@@ -115,11 +115,17 @@ class HFModel:
         self.name = Path(self.adapter or self.base).name or self.base
         self._lm: Any = None
         self._tok: Any = None
+        self.shared_prefix_tokens = 0
+        """Tokens every prompt of the last ``generate`` call shared, prefilled once for all."""
 
     def describe(self) -> dict[str, Any]:
         """Spec and generation parameters, stored with every prediction."""
         return {"model": f"hf:{self.base}", "adapter": self.adapter, "decoding": "greedy",
                 "max_new_tokens": self.max_new_tokens, "dtype": self.dtype or "default"}
+
+    def load(self) -> None:
+        """Load the model and adapter now (the first ``generate`` would otherwise)."""
+        self._load()
 
     def _load(self) -> None:
         if self._lm is not None:
@@ -189,6 +195,7 @@ class HFModel:
         ids = [self._tok(self.prompt(d), add_special_tokens=False)["input_ids"]
                for d in descriptions]
         shared, prefix = self._shared_prefix(ids)
+        self.shared_prefix_tokens = shared
         # Longest first, so each batch holds prompts of similar length and pads little; greedy
         # answers do not depend on the batch, and the results go back in the caller's order.
         order = sorted(range(len(ids)), key=lambda i: -len(ids[i]))

@@ -299,6 +299,22 @@ class EvalResults(_Model):
                 f"judge={self.judge.spec!r}, quality={m.quality.value}, "
                 f"allow_f1={m.allow_f1.value})")
 
+    def __str__(self) -> str:
+        """A short plain-text summary (``print(results)``); the report has the rest."""
+        from .protocol import METRICS
+
+        m = self.metrics
+        width = max(len(spec.name) for spec in METRICS)
+        lines = [f"{self.model.name}: {len(self.rows)} rows of {self.testset.name}, judge "
+                 f"{self.judge.spec}, {self.protocol}, "
+                 f"{self.bootstrap.confidence:.0%} intervals"]
+        lines += [f"  {spec.name:<{width}}  {getattr(m, spec.name)}" for spec in METRICS
+                  if hasattr(m, spec.name)]
+        c = self.confusion
+        lines.append("  outcomes: " + ", ".join(f"{k} {v}" for k, v in c.model_dump().items()))
+        lines.append(f"  judge errors: {self.judge.n_errors}")
+        return "\n".join(lines)
+
     def save(self, out_dir: str | Path) -> Path:
         """Write ``results.json`` into ``out_dir`` (created if needed); return its path."""
         path = Path(out_dir)

@@ -139,6 +139,13 @@ def test_generate_and_evaluate_cli(tiny, tmp_path, testset_path):
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert (tmp_path / "run" / "predictions.jsonl").is_file()
     assert json.loads((tmp_path / "run" / "results.json").read_text())["testset"]["n"] == 28
+    # Not a terminal: one line per stage, with counts, elapsed time and an estimate.
+    out = proc.stdout
+    for expected in ("28 rows to generate", f"loading hf:{tiny}", f"loaded hf:{tiny} in ",
+                     "-token prefix: prefilled once per batch", "generated 16/28 rows, about ",
+                     "generated 28/28 rows"):
+        assert expected in out, out
+    assert out.index("loaded") < out.index("generated 16/28")
     proc = subprocess.run([*run, "generate", "--model", "hf:/no/such/model", "--testset",
                            str(testset_path), "--out", str(tmp_path / "p.jsonl")],
                           capture_output=True, text=True, timeout=300)
