@@ -45,6 +45,7 @@ from .results import (
     SliceResult,
     TestSetInfo,
     Violation,
+    lean_rows,
 )
 from .stats import bootstrap_clusters, cohen_kappa
 from .tasks.domain_suggestion import (
@@ -382,7 +383,8 @@ async def aevaluate(
         raise ConfigError(f"--safety-truth dataset needs a label on every row; unlabelled ids: "
                           f"{', '.join(missing)}. Use --safety-truth judge.")
 
-    parsed = [parse_output(o) for o in outputs]
+    parsed: list[Any] = [parse_output(o) for o in outputs]
+    del outputs  # a large run holds each answer once, not three times
     items = [JudgeInput(description=r.description, domains=p.domains,
                         constraints=detect_constraints(r.description), row_id=r.id)
              for r, p in zip(ts.rows, parsed)]
@@ -392,9 +394,9 @@ async def aevaluate(
     if cfg.max_cost is not None:
         _check_cost(judge_obj, items, cfg.max_cost)
     try:
-        verdicts = await _judge_rows(judge_obj, items, cfg.concurrency, progress,
-                                     max_error_rate=cfg.max_judge_error_rate, deadline=left(),
-                                     stated_deadline=cfg.deadline)
+        verdicts: list[Any] = await _judge_rows(
+            judge_obj, items, cfg.concurrency, progress, max_error_rate=cfg.max_judge_error_rate,
+            deadline=left(), stated_deadline=cfg.deadline)
     finally:
         close = getattr(judge_obj, "aclose", None)
         if close is not None:
@@ -405,14 +407,20 @@ async def aevaluate(
         pinned = cache.pinned_truth(ts.sha256, judge_obj.fingerprint)
         cache.pin_truth(ts.sha256, judge_obj.fingerprint, {
             r.id: v.appropriate for r, v in zip(ts.rows, verdicts) if isinstance(v, Judgment)})
-    rows = [_row(i, ts, parsed[i], verdicts[i], truth_source, pinned, confidence[i])
-            for i in range(len(ts))]
+    del items
+    rows = []
+    for i in range(len(ts)):
+        rows.append(_row(i, ts, parsed[i], verdicts[i], truth_source, pinned, confidence[i]))
+        lean_rows(rows[-1:])
+        parsed[i] = verdicts[i] = None  # memory: each row's inputs go once it is built
+    del parsed, verdicts
 
     n_errors = sum(1 for r in rows if r.judge_error is not None)
     error_rate = n_errors / len(rows)
     ranks = _rank([(r.index, r.row_score) for r in rows
                    if r.outcome == "ok" and r.row_score is not None])
-    rows = [r.model_copy(update={"rank": ranks.get(r.index)}) for r in rows]
+    for r in rows:
+        r.rank = ranks.get(r.index)
 
     both = [r for r in rows if r.dataset_label is not None and r.judge_appropriate is not None]
     kappa = agree = None

@@ -258,3 +258,23 @@ def test_a_short_answer_never_outscores_the_same_names_plus_one(testset_path):
         scores = [d.score for d in b.rows[i].domains]
         assert b.rows[i].row_score == pytest.approx(sum(scores) / 5)
     assert b.metrics.quality.value < a.metrics.quality.value
+
+
+def test_results_file_is_one_document_with_one_compact_row_a_line(tmp_path, testset_path,
+                                                                   v1_path):
+    res = evaluate(v1_path, testset_path, **FAST)
+    path = res.save(tmp_path)
+    text = path.read_text()
+    data = json.loads(text)  # one valid JSON document
+    lines = text.splitlines()
+    start = lines.index('  "rows": [')
+    row_lines = lines[start + 1:start + 1 + len(res.rows)]
+    assert [json.loads(ln.rstrip(","))["id"] for ln in row_lines] == [r.id for r in res.rows]
+    assert lines[start + 1 + len(res.rows):] == ["  ]", "}"]
+    loaded = EvalResults.load(path)
+    assert loaded.model_dump() == res.model_dump() == EvalResults.model_validate(data).model_dump()
+    # Rows share their score tables, which stay correct per name.
+    for row in loaded.rows:
+        for d in row.domains:
+            assert d.score == pytest.approx(
+                sum(v - 1 for v in d.scores.values()) / (4 * len(d.scores)))
