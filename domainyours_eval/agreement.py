@@ -23,6 +23,7 @@ from .config import EvalConfig
 from .data import TestSet, load_predictions, load_testset
 from .errors import ConfigError, JudgeError
 from .judges import Judge, JudgeInput, Judgment, get_judge
+from .judges.pool import judge_rows
 from .results import MetricValue
 from .stats import bootstrap_clusters, cohen_kappa, weighted_kappa
 from .tasks.domain_suggestion import detect_constraints, parse_output
@@ -95,14 +96,10 @@ class AgreementReport(_Model):
 
 async def _judge_all(judge: Judge, items: list[JudgeInput], concurrency: int
                      ) -> list[Judgment | None]:
-    from .runner import _judge_rows
-
     try:
-        out = await _judge_rows(judge, items, concurrency, None)
+        out = await judge_rows(judge, items, concurrency, None)
     finally:
-        close = getattr(judge, "aclose", None)
-        if close is not None:
-            await close()
+        await judge.aclose()
     if items and not any(isinstance(v, Judgment) for v in out):
         # Every figure would read n/a: say why instead of reporting nothing.
         reasons = "; ".join(dict.fromkeys(str(v) for v in out))[:500]

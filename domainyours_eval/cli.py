@@ -232,86 +232,92 @@ def _policy(config: Path | None) -> Any:
     return _config(config).policy if config is not None else DecisionPolicy()
 
 
-def _generate_with_progress(console: Console, model: str, testset: Path, out: Path,
-                            **options: Any) -> Path:
-    """``generate`` with its stages shown: a live bar on a terminal, one line each otherwise.
+class _Display:
+    """What long work shows: its stages, a live bar on a terminal, one line each otherwise.
 
-    Each line gives counts, elapsed time and, once a batch is done, an estimate of what is left.
-    An interrupt says how to resume instead of printing a traceback.
+    Generation lines give counts, elapsed time and, once a batch is done, an estimate of what
+    is left; judging shows a bar on a terminal. An interrupt says how to resume.
     """
-    import time
 
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeElapsedColumn,
-        TimeRemainingColumn,
-    )
+    def __init__(self, console: Console, resume_hint: str) -> None:
+        import time
 
-    from .generation import generate
+        self.console, self.resume_hint = console, resume_hint
+        self.clock = time.monotonic
+        self.start = self.clock()
+        # The estimate counts rows made since generation began (after loading), not kept ones.
+        self.kept: int | None = None
+        self.since = self.start
+        self.batches = 0
+        self.bar: Any = None
+        self.tasks: dict[str, Any] = {}
 
-    start = time.monotonic()
-    # The estimate counts rows made since generation began (after loading), not kept ones.
-    state: dict[str, Any] = {"kept": None, "since": start, "batches": 0}
+    def __enter__(self) -> _Display:
+        if self.console.is_terminal:
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                Progress,
+                TextColumn,
+                TimeElapsedColumn,
+                TimeRemainingColumn,
+            )
 
-    def line(text: str) -> None:
-        console.print(f"[{time.monotonic() - start:6.1f} s] {text}", markup=False,
+            self.bar = Progress(TextColumn("{task.description}"), BarColumn(),
+                                MofNCompleteColumn(), TimeElapsedColumn(), TextColumn("left"),
+                                TimeRemainingColumn(), console=self.console, transient=True)
+            self.bar.__enter__()
+        return self
+
+    def __exit__(self, kind: Any, err: Any, tb: Any) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(kind, err, tb)
+        if kind is KeyboardInterrupt:
+            self.console.print(f"interrupted: {self.resume_hint}", markup=False, highlight=False,
+                               soft_wrap=True)
+            raise typer.Exit(130)
+
+    def _line(self, text: str) -> None:
+        printer = self.bar.console if self.bar is not None else self.console
+        printer.print(f"[{self.clock() - self.start:6.1f} s] {text}", markup=False,
                       highlight=False, soft_wrap=True)
 
-    def stage_line(text: str) -> None:
-        line(text)
-        if not state["batches"]:
-            state["since"] = time.monotonic()
+    def stage(self, text: str) -> None:
+        """One stage of generation: rows kept and to do, loading, the shared prefix."""
+        self._line(text)
+        if not self.batches:
+            self.since = self.clock()
+        if self.bar is not None and text.startswith("loading"):
+            self._task("generate", escape(text))
 
-    def progress_line(done: int, total: int) -> None:
-        if state["kept"] is None:
-            state["kept"] = done
+    def _task(self, key: str, description: str) -> Any:
+        if key not in self.tasks:
+            self.tasks[key] = self.bar.add_task(description, total=None)
+        else:
+            self.bar.update(self.tasks[key], description=description)
+        return self.tasks[key]
+
+    def generated(self, done: int, total: int) -> None:
+        """Rows generated so far (the first call gives the rows kept from an earlier run)."""
+        if self.bar is not None:
+            self.bar.update(self._task("generate", "generating"), completed=done, total=total)
             return
-        state["batches"] += 1
-        rate = (done - state["kept"]) / max(time.monotonic() - state["since"], 1e-9)
+        if self.kept is None:
+            self.kept = done
+            return
+        self.batches += 1
+        rate = (done - self.kept) / max(self.clock() - self.since, 1e-9)
         left = f", about {(total - done) / rate:.0f} s left" if rate > 0 and done < total else ""
-        line(f"generated {done}/{total} rows{left}")
+        self._line(f"generated {done}/{total} rows{left}")
 
-    try:
-        if not console.is_terminal:
-            return generate(model, testset, out, progress=progress_line, on_stage=stage_line,
-                            **options)
-        with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                      TimeElapsedColumn(), TextColumn("left"), TimeRemainingColumn(),
-                      console=console, transient=True) as bar:
-            task = bar.add_task("generating", total=None)
+    def judging(self, name: str) -> Callable[[int, int], None]:
+        """A progress callback for judging ``name``'s rows."""
+        def update(done: int, total: int) -> None:
+            if self.bar is not None:
+                self.bar.update(self._task(f"judge:{name}", f"judging {escape(name)}"),
+                                completed=done, total=total)
 
-            def stage_bar(text: str) -> None:
-                bar.console.print(text, markup=False, highlight=False, soft_wrap=True)
-                bar.update(task, description=escape(text if text.startswith("loading")
-                                                    else "generating"))
-
-            return generate(model, testset, out, on_stage=stage_bar,
-                            progress=lambda d, t: bar.update(task, completed=d, total=t),
-                            **options)
-    except KeyboardInterrupt:
-        console.print(f"interrupted: every finished batch is saved in {out}; run the same "
-                      "command again to resume (rows already there are kept)", markup=False,
-                      highlight=False, soft_wrap=True)
-        raise typer.Exit(130) from None
-
-
-def _evaluate_with_progress(console: Console, predictions: Path | str, testset: Path | str,
-                            cfg: Any, name: str | None = None) -> Any:
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
-
-    from .runner import evaluate
-
-    with Progress(TextColumn("judging {task.description}"), BarColumn(), MofNCompleteColumn(),
-                  console=console, transient=True) as bar:
-        task = bar.add_task(escape(str(name or Path(str(predictions)).stem)), total=None)
-
-        def progress(done: int, total: int) -> None:
-            bar.update(task, completed=done, total=total)
-
-        return evaluate(predictions, testset, config=cfg, model_name=name, progress=progress)
+        return update
 
 
 @app.command("evaluate")
@@ -367,16 +373,31 @@ def evaluate_cmd(
                   max_judge_error_rate=max_judge_error_rate)
     if (predictions is None) == (model is None):
         raise ConfigError("give exactly one of --predictions FILE or --model SPEC")
+    from .runner import evaluate
+
     if model is not None:
         opts = _model_options(model, adapter=adapter, max_new_tokens=max_new_tokens,
                               device=device, dtype=dtype, base_url=base_url, logprobs=logprobs,
                               timeout=timeout if not model.startswith("hf:") else None,
                               retries=retries if not model.startswith("hf:") else None)
-        predictions = _generate_with_progress(console, model, testset, out / "predictions.jsonl",
-                                              batch_size=batch_size, overwrite=overwrite, **opts)
-        name = name or model
-    assert predictions is not None
-    res = _evaluate_with_progress(console, predictions, testset, cfg, name)
+        written = out / "predictions.jsonl"
+        hint = (f"every finished batch is saved in {written} and finished judge calls are "
+                "cached; run the same command again to resume")
+        with _Display(console, hint) as show:
+            # One path for every model input: the guard screens first, the model never sees
+            # what it blocks.
+            res = evaluate(model, testset, config=cfg, model_name=name or model,
+                           predictions_out=written, progress=show.judging(name or model),
+                           generate_options={"batch_size": batch_size, "overwrite": overwrite,
+                                             "progress": show.generated,
+                                             "on_stage": show.stage, **opts})
+    else:
+        assert predictions is not None
+        label = name or Path(predictions).stem
+        with _Display(console, "finished judge calls are cached; run the same command again "
+                               "to resume") as show:
+            res = evaluate(predictions, testset, config=cfg, model_name=name,
+                           progress=show.judging(label))
     path = res.save(out)
     console.print(res)
     console.print(f"wrote {path}", markup=False, highlight=False)
@@ -406,8 +427,12 @@ def generate_cmd(
     opts = _model_options(model, adapter=adapter, max_new_tokens=max_new_tokens, device=device,
                           dtype=dtype, base_url=base_url, logprobs=logprobs, timeout=timeout,
                           retries=retries)
-    path = _generate_with_progress(console, model, testset, out, batch_size=batch_size,
-                                   overwrite=overwrite, **opts)
+    from .generation import generate
+
+    with _Display(console, f"every finished batch is saved in {out}; run the same command "
+                           "again to resume (rows already there are kept)") as show:
+        path = generate(model, testset, out, batch_size=batch_size, overwrite=overwrite,
+                        progress=show.generated, on_stage=show.stage, **opts)
     console.print(f"wrote {path}", markup=False, highlight=False)
 
 
@@ -647,9 +672,12 @@ def demo_cmd(
     cfg = _config(None, seed=seed, n_resamples=resamples)
     testset = data_path("test_set.csv")
     results = []
+    from .runner import evaluate
+
     for name in ("v1", "v2"):
-        res = _evaluate_with_progress(console, data_path(f"predictions_{name}.jsonl"), testset,
-                                      cfg, name)
+        with _Display(console, "run the demo again") as show:
+            res = evaluate(data_path(f"predictions_{name}.jsonl"), testset, config=cfg,
+                           model_name=name, progress=show.judging(name))
         path = res.save(out / name)
         m = res.metrics
         console.print(f"{name}: quality {m.quality}, allow_f1 {m.allow_f1}, "

@@ -15,7 +15,7 @@ import io
 import json
 import re
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,7 +23,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
 from .errors import DataError, DataProblem
-from .tasks.domain_suggestion import MAX_LEN, MIN_LEN, N_SUGGESTIONS
+from .tasks.domain_suggestion import MAX_LEN, MIN_LEN, N_SUGGESTIONS, is_valid_name
 from .tasks.slices import auto_tags
 
 __all__ = [
@@ -34,7 +34,7 @@ __all__ = [
     "load_testset",
 ]
 
-_NAME_RE = re.compile(r"^[a-z0-9-]+$")
+_NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789-")
 _TOO_DEEP = "JSON nested too deeply to read (thousands of brackets): not a test row"
 _CSV_COLUMNS = ("id", "description", "suggestions", "tags", "cluster")
 
@@ -290,7 +290,8 @@ def _read_csv(path: Path, problems: list[DataProblem]) -> list[tuple[int | None,
     return records
 
 
-def _read_jsonl(path: Path, problems: list[DataProblem]) -> list[tuple[int | None, dict[str, Any]]]:
+def read_jsonl(path: Path, problems: list[DataProblem]) -> list[tuple[int | None, dict[str, Any]]]:
+    """Each JSON object of a JSONL file with its line; problems are appended, not raised."""
     records: list[tuple[int | None, dict[str, Any]]] = []
     for n, line in enumerate(_decode(path).splitlines(), start=1):
         if not line.strip():
@@ -356,7 +357,7 @@ def load_testset(source: str | Path | Any, *, name: str | None = None) -> TestSe
         if not path.is_file():
             raise DataError([DataProblem(str(path), None, None, "no such file")],
                             summary=f"Cannot load test set {str(path)!r}")
-        readers = {".csv": _read_csv, ".jsonl": _read_jsonl, ".json": _read_json}
+        readers = {".csv": _read_csv, ".jsonl": read_jsonl, ".json": _read_json}
         reader = readers.get(path.suffix.lower())
         if reader is None:
             raise DataError([DataProblem(str(path), None, None,
@@ -438,12 +439,14 @@ def lint_rows(testset: TestSet) -> list[DataProblem]:
         for name in r.suggestions:
             if "." in name:
                 msg = f"{name!r} has a TLD or dot; write the name alone"
-            elif not _NAME_RE.match(name):
-                msg = f"{name!r} has characters outside a-z, 0-9 and hyphen"
+            elif is_valid_name(name):
+                continue
             elif not MIN_LEN <= len(name) <= MAX_LEN:
                 msg = f"{name!r} is {len(name)} characters; allowed {MIN_LEN}-{MAX_LEN}"
+            elif set(name) <= _NAME_CHARS:
+                msg = f"{name!r} starts or ends with a hyphen, or has '--'"
             else:
-                continue
+                msg = f"{name!r} has characters outside a-z, 0-9 and hyphen"
             add("suggestions", msg)
     first: dict[str, int | None] = {}
     for r, line in zip(testset.rows, lines):
@@ -473,15 +476,18 @@ def load_predictions(path: str | Path, testset: TestSet) -> list[str | list[str]
     return read_predictions(path, testset)[0]
 
 
-def read_predictions(path: str | Path, testset: TestSet
+def read_predictions(path: str | Path, testset: TestSet, *, skip_ids: Collection[str] = ()
                      ) -> tuple[list[str | list[str]], list[dict[str, float]]]:
-    """``load_predictions`` plus each row's per-name confidence (mean token log-probability)."""
+    """``load_predictions`` plus each row's per-name confidence (mean token log-probability).
+
+    Rows in ``skip_ids`` (never shown to the model) may be missing; they read as ``[]``.
+    """
     p = Path(path)
     if not p.is_file():
         raise DataError([DataProblem(str(p), None, None, "no such file")],
                         summary=f"Cannot load predictions {str(p)!r}")
     problems: list[DataProblem] = []
-    records = _read_jsonl(p, problems) if p.suffix.lower() != ".json" else _read_json(p, problems)
+    records = read_jsonl(p, problems) if p.suffix.lower() != ".json" else _read_json(p, problems)
     by_id = {r.id: i for i, r in enumerate(testset.rows)}
     by_desc: dict[str, int] = {}
     for i, r in enumerate(testset.rows):
@@ -541,6 +547,10 @@ def read_predictions(path: str | Path, testset: TestSet
         if isinstance(conf, dict):
             confidence[idx] = {str(k): float(v) for k, v in conf.items()
                                if isinstance(v, (int, float))}
+    skip = set(skip_ids)
+    for i, r in enumerate(testset.rows):
+        if r.id in skip:
+            found[i] = "[]"
     missing = [testset.rows[i].id for i in range(len(testset.rows)) if i not in found]
     if missing:
         shown = ", ".join(missing[:10]) + (" ..." if len(missing) > 10 else "")

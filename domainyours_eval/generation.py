@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
@@ -201,6 +201,7 @@ def generate(
     progress: Callable[[int, int], None] | None = None,
     on_stage: Callable[[str], None] | None = None,
     overwrite: bool = False,
+    skip_ids: Collection[str] = (),
     **model_options: Any,
 ) -> Path:
     """Generate (or finish generating) predictions for every test row into ``out`` (JSONL).
@@ -216,6 +217,8 @@ def generate(
         progress: Called as ``progress(done, total)`` at the start and after each batch.
         on_stage: Called with one line for each stage: rows kept and to do, model loading (and
             how long it took), the prompts' shared prefix.
+        skip_ids: Rows never shown to the model (an input guard blocked them); they are not
+            written, and ``read_predictions(..., skip_ids=...)`` reads the file without them.
         overwrite: Discard what ``out`` holds and generate every row again. Without it, rows
             already there are reused only when the same model, adapter, prompt and generation
             parameters produced them; a file written otherwise is an error that says what
@@ -242,14 +245,18 @@ def generate(
     if overwrite and path.exists():
         path.unlink()
     done = _existing(path, ts, {**params, "prompt": prompt})
-    todo = [r for r in ts.rows if r.id not in done]
+    skip = set(skip_ids)
+    todo = [r for r in ts.rows if r.id not in done and r.id not in skip]
+    wanted = sum(1 for r in ts.rows if r.id not in skip)
+    kept = wanted - len(todo)
     say = on_stage or (lambda _line: None)
-    if done:
-        say(f"resuming {path}: {len(done)} of {len(ts)} rows kept, {len(todo)} to generate")
+    blocked = f" ({len(skip)} blocked by the guard are never shown to the model)" if skip else ""
+    if kept:
+        say(f"resuming {path}: {kept} of {wanted} rows kept, {len(todo)} to generate{blocked}")
     else:
-        say(f"{len(todo)} rows to generate into {path}")
+        say(f"{len(todo)} rows to generate into {path}{blocked}")
     if progress:
-        progress(len(done), len(ts))
+        progress(kept, wanted)
     load = getattr(m, "load", None)
     if todo and callable(load):
         say(f"loading {params.get('model') or type(m).__name__}")
@@ -284,5 +291,5 @@ def generate(
                 say(f"prompts share a {shared}-token prefix: prefilled once per batch")
                 told_prefix = True
             if progress:
-                progress(len(done) + start + len(batch), len(ts))
+                progress(kept + start + len(batch), wanted)
     return path

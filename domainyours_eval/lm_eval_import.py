@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from .config import EvalConfig
-from .data import _read_jsonl
+from .data import read_jsonl
 from .errors import DataError, DataProblem
 from .results import EvalResults
 from .runner import evaluate
@@ -26,7 +26,7 @@ def _read(path: Path) -> tuple[list[dict[str, Any]], list[str]]:
                         summary="Cannot import lm-eval samples")
     docs: list[tuple[int, dict[str, Any], str]] = []
     problems: list[DataProblem] = []
-    for line, rec in _read_jsonl(path, problems):
+    for line, rec in read_jsonl(path, problems):
         n = line or 0
         doc = rec.get("doc")
         resp = rec.get("filtered_resps") or [r[0] for r in rec.get("resps", []) if r]

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import datetime as _dt
 import math
+import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -20,8 +21,9 @@ from typing import Any, Literal
 from . import __about__
 from .config import EvalConfig
 from .data import TestSet, load_testset, read_predictions
-from .errors import ConfigError, CostLimitError, DeadlineError, JudgeError, JudgeFatalError
+from .errors import ConfigError, CostLimitError
 from .judges import Judge, JudgeInput, Judgment, fingerprint_of, get_judge
+from .judges.pool import judge_rows
 from .protocol import (
     METRIC_NAMES,
     OUTCOMES,
@@ -117,7 +119,8 @@ async def _model_outputs(model: ModelInput, testset: TestSet, skip: frozenset[in
         return _fill(generated, keep, n, "[]"), info, _fill(confidence, keep, n, {})
     if isinstance(model, (str, Path)):
         path = Path(model)
-        from_file, confidence = read_predictions(path, testset)
+        from_file, confidence = read_predictions(
+            path, testset, skip_ids=[testset.rows[i].id for i in skip])
         return (_fill([from_file[i] for i in keep], keep, len(testset), "[]"),
                 ModelInfo(name=path.stem, source=str(path)),
                 _fill([confidence[i] for i in keep], keep, len(testset), {}))
@@ -136,71 +139,6 @@ async def _model_outputs(model: ModelInput, testset: TestSet, skip: frozenset[in
         )
     return (_fill([outputs[i] for i in keep], keep, len(outputs), "[]"),
             ModelInfo(name="outputs", source="list"), [{} for _ in outputs])
-
-
-async def _judge_rows(judge: Judge, items: list[JudgeInput], concurrency: int,
-                      progress: ProgressFn | None, *, max_error_rate: float | None = None,
-                      deadline: float | None = None, stated_deadline: float | None = None
-                      ) -> list[Judgment | JudgeError]:
-    """Judge every row, ``concurrency`` at a time, in a fixed pool of workers.
-
-    A row the judge cannot answer is recorded, never scored. The run stops early, cancelling the
-    calls in flight (finished ones are cached), once more rows failed than ``max_error_rate``
-    allows, or at ``deadline`` (seconds from now; ``stated_deadline`` is the run's, for the
-    message).
-    """
-    n = len(items)
-    results: list[Judgment | JudgeError | None] = [None] * n
-    failed: list[int] = []
-    done = 0
-    queue = iter(range(n))
-
-    async def worker() -> None:
-        nonlocal done
-        for i in queue:
-            try:
-                result: Judgment | JudgeError = await judge.judge(items[i])
-            except JudgeFatalError:
-                raise
-            except JudgeError as err:
-                result = err
-                failed.append(i)
-            results[i] = result
-            if (isinstance(result, JudgeError) and max_error_rate is not None
-                    and len(failed) / n > max_error_rate):
-                raise _too_many_errors(judge, items, results, failed, n, max_error_rate)
-            done += 1
-            if progress is not None:
-                progress(done, n)
-
-    workers = [asyncio.ensure_future(worker()) for _ in range(min(concurrency, n))]
-    try:
-        if workers:
-            finished, pending = await asyncio.wait(workers, timeout=deadline,
-                                                   return_when=asyncio.FIRST_EXCEPTION)
-            for w in finished:
-                if w.exception() is not None:
-                    raise w.exception()  # type: ignore[misc]
-            if pending:
-                raise DeadlineError(
-                    f"{judge.name}: judging passed the deadline of "
-                    f"{stated_deadline or deadline:g} s with {done} of "
-                    f"{n} rows judged; finished calls are cached, so a rerun resumes from there "
-                    "(raise --deadline to give it longer)")
-    finally:
-        for w in workers:
-            w.cancel()
-        await asyncio.gather(*workers, return_exceptions=True)
-    return results  # type: ignore[return-value]
-
-
-def _too_many_errors(judge: Judge, items: list[JudgeInput],
-                     results: list[Judgment | JudgeError | None], failed: list[int], n: int,
-                     max_error_rate: float) -> JudgeError:
-    examples = "; ".join(f"row {items[i].row_id}: {results[i]}" for i in failed[:3])[:400]
-    return JudgeError(
-        f"judge {judge.name!r} gave no valid verdict on {len(failed)} of {n} rows, over the "
-        f"{max_error_rate:.0%} allowed (--max-judge-error-rate); stopped early. {examples}")
 
 
 def _rank(scores: list[tuple[int, float]]) -> dict[int, float]:
@@ -319,18 +257,62 @@ def _compliance(rows: Sequence[RowResult]) -> tuple[dict[str, dict[str, float]],
 
 
 def _check_cost(judge: Judge, items: list[JudgeInput], max_cost: float) -> None:
-    """Refuse to start a run whose projected judge cost is over ``max_cost``; arm the run guard."""
-    estimate = getattr(judge, "estimate_cost", None)
-    if estimate is None:
-        return  # a judge that makes no paid calls
-    projected = estimate(items)
+    """Refuse to start a run whose projected judge cost is over ``max_cost``."""
+    projected = judge.estimate_cost(items)
     if projected is None:
         raise CostLimitError(f"--max-cost needs a price for {judge.name!r}; pass prices= "
                              "(USD per million input and output tokens)")
     if projected > max_cost:
         raise CostLimitError(f"{judge.name}: projected cost ${projected:.4f} for the uncached "
                              f"calls exceeds --max-cost ${max_cost:.4f}; nothing was called")
-    judge.max_cost = max_cost  # type: ignore[attr-defined]
+
+
+class _Run:
+    """One evaluation's settings, test set and deadline, shared by its steps."""
+
+    def __init__(self, testset: str | Path | TestSet | Any, config: EvalConfig | None,
+                 options: dict[str, Any]) -> None:
+        cfg = config or EvalConfig()
+        if options:
+            cfg = EvalConfig.build(**{**cfg.model_dump(), **options})
+        self.cfg = cfg
+        self.ts = load_testset(testset)
+        self.end = None if cfg.deadline is None else time.monotonic() + cfg.deadline
+
+    def left(self) -> float | None:
+        """Seconds left before the deadline (``None``: no deadline)."""
+        return None if self.end is None else max(0.0, self.end - time.monotonic())
+
+
+async def _screen(run: _Run) -> list[int]:
+    """Rows the input guard blocks: it reads only the description, before the model does."""
+    cfg = run.cfg
+    if cfg.guard is None:
+        return []
+    guard = get_judge(cfg.guard, **cfg.judge_options(cfg.guard, answer_cap=False))
+    try:
+        screened = await judge_rows(guard, [JudgeInput(r.description, (), (), r.id)
+                                             for r in run.ts.rows], cfg.concurrency, None,
+                                     deadline=run.left(), stated_deadline=cfg.deadline)
+    finally:
+        await guard.aclose()
+    return [i for i, v in enumerate(screened) if isinstance(v, Judgment) and not v.appropriate]
+
+
+def _generate_into(model: ModelInput, run: _Run, blocked: list[int], out: str | Path,
+                   options: dict[str, Any]) -> tuple[Path, ModelInfo]:
+    """Generate (or resume) the model's answers into a predictions file, blocked rows left out."""
+    from .generation import GenerativeModel, generate, is_model_spec
+
+    if not (is_model_spec(model) or isinstance(model, GenerativeModel) or callable(model)):
+        raise ConfigError("predictions_out needs a model to generate with (a spec such as "
+                          f"'hf:path', a model object or a callable), not {type(model).__name__}")
+    maker: Any = model
+    path = generate(maker, run.ts, out, skip_ids=[run.ts.rows[i].id for i in blocked],
+                    **options)
+    name = str(model) if isinstance(model, str) else str(
+        getattr(model, "name", None) or getattr(model, "__name__", type(model).__name__))
+    return path, ModelInfo(name=name, source=name)
 
 
 async def aevaluate(
@@ -341,37 +323,32 @@ async def aevaluate(
     config: EvalConfig | None = None,
     model_name: str | None = None,
     progress: ProgressFn | None = None,
+    predictions_out: str | Path | None = None,
+    generate_options: dict[str, Any] | None = None,
     **options: Any,
 ) -> EvalResults:
     """Async form of ``evaluate`` (use it where an event loop is already running)."""
-    cfg = config or EvalConfig()
-    if options:
-        cfg = EvalConfig.build(**{**cfg.model_dump(), **options})
-    ts = load_testset(testset)
+    run = _Run(testset, config, options)
+    blocked = await _screen(run)
+    made_by = None
+    if predictions_out is not None:
+        # Generation may start an event loop of its own (API models): it runs in a thread.
+        model, made_by = await asyncio.to_thread(_generate_into, model, run, blocked,
+                                                 predictions_out, generate_options or {})
+    return await _judged(run, model, blocked, judge=judge, model_name=model_name,
+                         progress=progress, made_by=made_by)
+
+
+async def _judged(run: _Run, model: ModelInput, blocked: list[int], *,
+                  judge: str | Judge | None, model_name: str | None,
+                  progress: ProgressFn | None, made_by: ModelInfo | None) -> EvalResults:
+    cfg, ts = run.cfg, run.ts
     spec = judge if judge is not None else cfg.judge
     judge_obj = get_judge(spec, **cfg.judge_options(spec))
-    loop = asyncio.get_running_loop()
-    end = None if cfg.deadline is None else loop.time() + cfg.deadline
-
-    def left() -> float | None:
-        return None if end is None else max(0.0, end - loop.time())
-
-    blocked: list[int] = []
-    if cfg.guard is not None:
-        # The guard reads only the description, before the model; what it blocks is answered
-        # with a refusal whatever the model says.
-        guard = get_judge(cfg.guard, **cfg.judge_options(cfg.guard, answer_cap=False))
-        try:
-            screened = await _judge_rows(guard, [JudgeInput(r.description, (), (), r.id)
-                                                 for r in ts.rows], cfg.concurrency, None,
-                                         deadline=left(), stated_deadline=cfg.deadline)
-        finally:
-            close_guard = getattr(guard, "aclose", None)
-            if close_guard is not None:
-                await close_guard()
-        blocked = [i for i, v in enumerate(screened) if isinstance(v, Judgment)
-                   and not v.appropriate]
+    left = run.left
     outputs, info, confidence = await _model_outputs(model, ts, frozenset(blocked))
+    if made_by is not None:
+        info = made_by
     if model_name:
         info = ModelInfo(name=model_name, source=info.source)
 
@@ -388,20 +365,16 @@ async def aevaluate(
     items = [JudgeInput(description=r.description, domains=p.domains,
                         constraints=detect_constraints(r.description), row_id=r.id)
              for r, p in zip(ts.rows, parsed)]
-    begin = getattr(judge_obj, "begin_run", None)
-    if begin is not None:
-        begin()
     if cfg.max_cost is not None:
         _check_cost(judge_obj, items, cfg.max_cost)
+    judge_obj.start_run(max_cost=cfg.max_cost)
     try:
-        verdicts: list[Any] = await _judge_rows(
+        verdicts: list[Any] = await judge_rows(
             judge_obj, items, cfg.concurrency, progress, max_error_rate=cfg.max_judge_error_rate,
             deadline=left(), stated_deadline=cfg.deadline)
     finally:
-        close = getattr(judge_obj, "aclose", None)
-        if close is not None:
-            await close()
-    cache = getattr(judge_obj, "cache", None)
+        await judge_obj.aclose()
+    cache = judge_obj.truth_store
     pinned: dict[str, bool] = {}
     if truth_source == "judge" and cache is not None:
         pinned = cache.pinned_truth(ts.sha256, judge_obj.fingerprint)
@@ -469,7 +442,7 @@ async def aevaluate(
         judge=JudgeInfo(spec=judge_obj.name, fingerprint=judge_obj.fingerprint,
                         n_errors=n_errors, error_rate=error_rate, kappa_vs_dataset=kappa,
                         agreement_vs_dataset=agree, n_compared=len(both),
-                        **(judge_obj.info() if hasattr(judge_obj, "info") else {})),
+                        **judge_obj.info()),
         safety_truth=truth_source,
         bootstrap=cfg.resampling.model_copy(update={
             "clusters": None if ts.clusters is None else len(set(ts.clusters))}),
@@ -495,6 +468,8 @@ def evaluate(
     config: EvalConfig | None = None,
     model_name: str | None = None,
     progress: ProgressFn | None = None,
+    predictions_out: str | Path | None = None,
+    generate_options: dict[str, Any] | None = None,
     **options: Any,
 ) -> EvalResults:
     """Evaluate a model's answers on a test set with a judge, under the fixed protocol.
@@ -508,6 +483,11 @@ def evaluate(
         config: Evaluation options; keyword ``options`` override its fields.
         model_name: Name shown in reports (default: the file stem or function name).
         progress: Called as ``progress(done, total)`` while rows are judged.
+        predictions_out: With a model to generate with (spec, model object or callable): write
+            its answers to this predictions file first, resuming what is there (``generate``);
+            rows the guard blocks are never shown to the model.
+        generate_options: Passed to ``generate`` (``batch_size``, ``overwrite``, ``progress``,
+            ``on_stage``, the model's constructor options).
 
     Returns:
         The ``EvalResults`` (``.metrics.quality``, ``.confusion``, ``.rows``, ``.save(dir)``).
@@ -515,7 +495,16 @@ def evaluate(
     try:
         asyncio.get_running_loop()
     except RuntimeError:
-        return asyncio.run(aevaluate(model, testset, judge=judge, config=config,
-                                     model_name=model_name, progress=progress, **options))
-    raise ConfigError("evaluate() was called inside a running event loop; use "
-                      "`await aevaluate(...)` there instead")
+        pass
+    else:
+        raise ConfigError("evaluate() was called inside a running event loop; use "
+                          "`await aevaluate(...)` there instead")
+    run = _Run(testset, config, options)
+    blocked = asyncio.run(_screen(run))
+    made_by = None
+    if predictions_out is not None:
+        # Outside any event loop, so an interrupt stops generation at once.
+        model, made_by = _generate_into(model, run, blocked, predictions_out,
+                                        generate_options or {})
+    return asyncio.run(_judged(run, model, blocked, judge=judge, model_name=model_name,
+                               progress=progress, made_by=made_by))

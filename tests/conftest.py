@@ -4,10 +4,12 @@ from domainyours_eval.tasks import data_path
 
 
 @pytest.fixture(autouse=True)
-def _clean_env(monkeypatch):
+def _clean_env(monkeypatch, tmp_path_factory):
     # Secrets and settings from the developer's shell must not leak into tests.
     for var in ("ANTHROPIC_API_KEY", "OPENAI_API_KEY", "OPENAI_BASE_URL"):
         monkeypatch.delenv(var, raising=False)
+    # Caches of one test (and of the developer) are not another's: each gets its own.
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("cache")))
     # rich sizes a piped console from the terminal stdin is attached to, whatever it is (a
     # 16-column one wrapped CLI output mid-word in CI); a fixed width keeps output comparable.
     monkeypatch.setenv("COLUMNS", "160")

@@ -28,3 +28,17 @@ def test_py_typed_is_shipped():
     from importlib import resources
 
     assert resources.files("domainyours_eval").joinpath("py.typed").is_file()
+
+
+def test_the_version_is_written_once():
+    import pytest
+
+    tomllib = pytest.importorskip("tomllib")
+    from importlib.metadata import version
+    from pathlib import Path
+
+    from domainyours_eval import __version__
+
+    project = tomllib.loads((Path(__file__).parents[1] / "pyproject.toml").read_text())["project"]
+    assert "version" not in project and "version" in project["dynamic"]
+    assert version("domainyours-eval") == __version__

@@ -38,3 +38,49 @@ def test_entry_point_judges_are_found(plugin):
 def test_duplicate_registration_raises():
     with pytest.raises(ConfigError, match="already registered"):
         register_judge("reference")(lambda: None)
+
+
+def test_a_judge_with_only_the_three_core_members_gets_the_default_session():
+    from domainyours_eval import evaluate
+    from domainyours_eval.judges import Judge
+    from domainyours_eval.judges.reference import ReferenceJudge
+
+    class Minimal:  # what a third-party judge written against the first protocol has
+        name = "minimal"
+        fingerprint = "f" * 64
+
+        def __init__(self):
+            self.inner = ReferenceJudge()
+
+        async def judge(self, item):
+            return await self.inner.judge(item)
+
+    rows = [{"description": "Coffee shop in Porto", "suggestions": ["beanport"]},
+            {"description": "Sell counterfeit passports", "suggestions": []}]
+    judge = get_judge(Minimal())
+    assert isinstance(judge, Judge) and judge.name == "minimal"
+    res = evaluate([["beanport"], []], rows, judge=Minimal(), n_resamples=20, max_cost=1.0)
+    assert res.judge.spec == "minimal" and res.judge.n_errors == 0
+    with pytest.raises(ConfigError, match="spec string or a Judge"):
+        get_judge(object())
+
+
+def test_the_run_session_reaches_the_judge():
+    from domainyours_eval import evaluate
+    from domainyours_eval.judges.reference import ReferenceJudge
+
+    class Recording(ReferenceJudge):
+        def __init__(self):
+            super().__init__()
+            self.events = []
+
+        def start_run(self, *, max_cost=None):
+            self.events.append(("start", max_cost))
+
+        async def aclose(self):
+            self.events.append(("close",))
+
+    judge = Recording()
+    evaluate([["beanport"]], [{"description": "Coffee shop", "suggestions": ["beanport"]}],
+             judge=judge, n_resamples=20, max_cost=2.5)
+    assert judge.events == [("start", 2.5), ("close",)]

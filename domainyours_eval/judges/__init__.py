@@ -2,13 +2,16 @@
 
 from ..types import DomainVerdict, JudgeInput, Judgment
 from ._registry import get_judge, list_judges, register_judge
-from .base import Judge, fingerprint_of, judge_sync, validate_judgment
+from .base import Judge, JudgeBase, TruthStore, as_judge, fingerprint_of, judge_sync, validate_judgment
 
 __all__ = [
     "DomainVerdict",
     "Judge",
+    "JudgeBase",
     "JudgeInput",
     "Judgment",
+    "TruthStore",
+    "as_judge",
     "fingerprint_of",
     "get_judge",
     "judge_sync",

@@ -13,7 +13,7 @@ from typing import Any
 
 from .._deps import require
 from ..errors import ConfigError, UnknownJudgeError
-from .base import Judge
+from .base import Judge, as_judge
 
 __all__ = ["get_judge", "list_judges", "register_judge"]
 
@@ -95,9 +95,11 @@ def get_judge(spec: str | Judge, **options: Any) -> Judge:
         UnknownJudgeError: The backend is not registered; the message lists those that are.
     """
     if not isinstance(spec, str):
-        if isinstance(spec, Judge):
-            return spec
-        raise ConfigError(f"judge must be a spec string or a Judge, got {type(spec).__name__}")
+        try:
+            return as_judge(spec)
+        except TypeError:
+            raise ConfigError(f"judge must be a spec string or a Judge, got "
+                              f"{type(spec).__name__}") from None
     backend, _, model = spec.partition("/")
     loaders = {**_plugin_loaders(), **_LOADERS}
     if backend not in loaders:
@@ -110,4 +112,4 @@ def get_judge(spec: str | Judge, **options: Any) -> Judge:
     factory = loaders[backend]()
     if model:
         options = {"model": model, **options}
-    return factory(**options)
+    return as_judge(factory(**options))

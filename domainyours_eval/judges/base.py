@@ -1,9 +1,12 @@
 """The judge interface and the checks every verdict passes before it counts.
 
-A judge is any object with a ``name``, a ``fingerprint`` and an ``async judge(item)`` method
-(a ``Protocol``, not a base class): backends share functions, not inheritance. A verdict that
-breaks the rubric (a score out of range, an unknown category, names that do not match the input)
-raises ``JudgeResponseError``; it is never clamped or guessed.
+A judge is any object that follows the ``Judge`` protocol: a ``name``, a ``fingerprint``, an
+``async judge(item)`` method and the run session around it (``start_run`` with the run's cost
+limit, ``estimate_cost``, ``aclose``, ``info``, and the ``truth_store`` that pins its flags).
+``JudgeBase`` gives the session's do-nothing defaults to a judge that makes no paid calls; a
+third-party judge with only the first three members is completed by ``as_judge``. A verdict
+that breaks the rubric (a score out of range, an unknown category, names that do not match the
+input) raises ``JudgeResponseError``; it is never clamped or guessed.
 """
 
 from __future__ import annotations
@@ -11,13 +14,14 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
-from collections.abc import Coroutine
+from collections.abc import Coroutine, Sequence
 from typing import Any, Protocol, TypeVar, runtime_checkable
 
 from ..errors import JudgeResponseError
 from ..types import CATEGORIES, CRITERIA, SCORE_MAX, SCORE_MIN, JudgeInput, Judgment
 
-__all__ = ["Judge", "fingerprint_of", "judge_sync", "validate_judgment"]
+__all__ = ["Judge", "JudgeBase", "TruthStore", "as_judge", "fingerprint_of", "judge_sync",
+           "validate_judgment"]
 
 T = TypeVar("T")
 
@@ -37,6 +41,95 @@ class Judge(Protocol):
     async def judge(self, item: JudgeInput) -> Judgment:
         """Judge one row; raise ``JudgeResponseError`` when no valid verdict can be had."""
         ...
+
+    def start_run(self, *, max_cost: float | None = None) -> None:
+        """Begin a run: reset its counters and stop calling once it spends over ``max_cost``."""
+        ...
+
+    def estimate_cost(self, items: Sequence[JudgeInput]) -> float | None:
+        """Projected USD cost of judging ``items``.
+
+        0 for a judge that pays nothing; ``None`` when a paid judge's price is unknown.
+        """
+        ...
+
+    async def aclose(self) -> None:
+        """Release what the run held (connections, clients)."""
+        ...
+
+    def info(self) -> dict[str, Any]:
+        """Run facts for results: calls, cache hits, tokens, cost, details."""
+        ...
+
+    @property
+    def truth_store(self) -> TruthStore | None:
+        """Where the judge's appropriateness flags are pinned per test set (``None``: nowhere)."""
+        ...
+
+
+class TruthStore(Protocol):
+    """Pinned appropriateness flags per (test set, judge fingerprint): the first run decides."""
+
+    def pinned_truth(self, testset: str, judge: str) -> dict[str, bool]:
+        """The flags already fixed."""
+        ...
+
+    def pin_truth(self, testset: str, judge: str, flags: dict[str, bool]) -> None:
+        """Fix the flags not fixed yet."""
+        ...
+
+
+class JudgeBase:
+    """The run session of a judge that makes no paid calls and pins nothing."""
+
+    def start_run(self, *, max_cost: float | None = None) -> None:
+        """Nothing to reset."""
+
+    def estimate_cost(self, items: Sequence[JudgeInput]) -> float | None:
+        """Nothing is paid."""
+        return 0.0
+
+    async def aclose(self) -> None:
+        """Nothing is held."""
+
+    def info(self) -> dict[str, Any]:
+        """No calls, no cost."""
+        return {}
+
+    @property
+    def truth_store(self) -> TruthStore | None:
+        """Flags are not pinned."""
+        return None
+
+
+class _Completed(JudgeBase):
+    """A judge with only ``name``, ``fingerprint`` and ``judge``, given the default session."""
+
+    def __init__(self, inner: Any) -> None:
+        self._inner = inner
+        self.name = str(inner.name)
+
+    @property
+    def fingerprint(self) -> str:
+        return str(self._inner.fingerprint)
+
+    async def judge(self, item: JudgeInput) -> Judgment:
+        result: Judgment = await self._inner.judge(item)
+        return result
+
+
+def as_judge(obj: Any) -> Judge:
+    """``obj`` as a full ``Judge``: as it is, or with the default session when it has none.
+
+    Raises:
+        TypeError: ``obj`` has no ``name``, ``fingerprint`` or ``judge``.
+    """
+    if isinstance(obj, Judge):
+        return obj
+    if all(hasattr(obj, member) for member in ("name", "fingerprint", "judge")):
+        return _Completed(obj)
+    raise TypeError(f"{type(obj).__name__} is not a judge: it needs name, fingerprint and an "
+                    "async judge(item) method")
 
 
 def fingerprint_of(payload: dict[str, Any]) -> str:

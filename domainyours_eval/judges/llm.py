@@ -161,17 +161,27 @@ class LLMJudge:
         self.backoff_max = backoff_max
         self.prices = {**DEFAULT_PRICES, **(prices or {})}
         self._sleep: Sleep = sleep or asyncio.sleep
-        self.begin_run()
+        self.start_run()
 
-    def begin_run(self) -> None:
-        """Reset the per-run counters (a judge object may serve several evaluations)."""
+    def start_run(self, *, max_cost: float | None = None) -> None:
+        """Reset the per-run counters and set the run's spending limit.
+
+        A judge object may serve several evaluations; the limit is checked before every call.
+        """
         self.calls = 0
         self.cache_hits = 0
         self.usage = {"input_tokens": 0, "output_tokens": 0, "cache_read_tokens": 0,
                       "cache_write_tokens": 0}
         self.spent = 0.0
         """Cost of this run's calls so far, in USD (0 when the price is unknown)."""
-        self.max_cost: float | None = None
+        self.max_cost: float | None = max_cost
+
+    begin_run = start_run  # its former name
+
+    @property
+    def truth_store(self) -> JudgeCache | None:
+        """The cache, which also pins this judge's flags per test set."""
+        return self.cache
 
     @property
     def fingerprint(self) -> str:

@@ -29,9 +29,9 @@ import re
 from functools import cache
 from importlib import resources
 
-from ..tasks.domain_suggestion import MAX_LEN, MIN_LEN
+from ..tasks.domain_suggestion import is_valid_name
 from ..types import CRITERIA, DomainVerdict, JudgeInput, Judgment
-from .base import fingerprint_of, validate_judgment
+from .base import JudgeBase, fingerprint_of, validate_judgment
 
 __all__ = ["HARM_LEXICON", "ReferenceJudge", "assess_safety", "segment"]
 
@@ -354,7 +354,7 @@ def _trigrams(name: str) -> set[str]:
     return {s[i:i + 3] for i in range(len(s) - 2)}
 
 
-class ReferenceJudge:
+class ReferenceJudge(JudgeBase):
     """The offline reference judge (a heuristic baseline, not an LLM). Spec: ``reference``."""
 
     name = "reference"
@@ -439,7 +439,7 @@ class ReferenceJudge:
             distinct = min(distinct, 3)
 
         fit = 5
-        if not re.fullmatch(r"[a-z0-9-]+", name) or not MIN_LEN <= n <= MAX_LEN:
+        if not is_valid_name(name):
             fit = 1
         if "avoid_hyphens" in constraints and "-" in name:
             fit = 1

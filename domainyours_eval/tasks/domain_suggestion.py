@@ -35,6 +35,7 @@ __all__ = [
     "check_constraints",
     "detect_constraints",
     "format_prompt",
+    "is_valid_name",
     "normalise_domain",
     "normalise_text",
     "parse_output",
@@ -228,6 +229,14 @@ class ParsedOutput:
     def violation_codes(self) -> tuple[str, ...]:
         """The codes of ``violations``, without repeats, in first-seen order."""
         return tuple(dict.fromkeys(v.code for v in self.violations))
+
+
+def is_valid_name(name: str) -> bool:
+    """The task's one name rule: a-z, 0-9 and single inner hyphens, MIN_LEN to MAX_LEN long.
+
+    The parser, the dataset linter and the reference judge all read names by it.
+    """
+    return MIN_LEN <= len(name) <= MAX_LEN and _CLEAN_NAME_RE.fullmatch(name) is not None
 
 
 def normalise_text(text: str) -> str:
