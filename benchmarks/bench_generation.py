@@ -34,7 +34,7 @@ def main() -> None:
     descriptions = (descriptions * 2)[: args.rows]
     results = {}
     # One model object for both runs: loading a second copy would double the memory measured.
-    model = load_model(f"hf:{gguf}", max_new_tokens=args.max_new_tokens)
+    model = load_model(f"hf/{gguf}", max_new_tokens=args.max_new_tokens)
     model.generate(descriptions[:1])  # load and warm up
     print(f"peak RSS after loading: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
     for batch in (1, 16):

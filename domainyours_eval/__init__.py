@@ -30,6 +30,7 @@ if TYPE_CHECKING:
         JudgeFatalError,
         JudgeResponseError,
         MissingDependencyError,
+        SpecDeprecationWarning,
         UnknownJudgeError,
     )
     from .judges import Judge, get_judge, list_judges, register_judge
@@ -51,6 +52,7 @@ _LAZY = {
     "load_predictions": ".data",
     "load_testset": ".data",
     "ConfigError": ".errors",
+    "SpecDeprecationWarning": ".errors",
     "CostLimitError": ".errors",
     "JudgeAuthError": ".errors",
     "JudgeFatalError": ".errors",
@@ -109,6 +111,7 @@ __all__ = [
     "JudgeResponseError",
     "Judgment",
     "MissingDependencyError",
+    "SpecDeprecationWarning",
     "ParsedOutput",
     "TestRow",
     "TestSet",

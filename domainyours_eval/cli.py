@@ -65,11 +65,12 @@ def _main(version: Annotated[bool, typer.Option(
     import warnings
 
     from .cache import CacheWarning
+    from .errors import SpecDeprecationWarning
 
     default = warnings.showwarning
 
     def show(message: Any, category: type[Warning], *args: Any, **kwargs: Any) -> None:
-        if issubclass(category, CacheWarning):
+        if issubclass(category, (CacheWarning, SpecDeprecationWarning)):
             Console(stderr=True, highlight=False, soft_wrap=True).print(
                 Text.assemble(("warning:", "bold yellow"), " ", str(message)))
         else:
@@ -142,18 +143,18 @@ MaxErrorRateOpt = Annotated[float | None, typer.Option(
     help=r"Stop when more rows than this share get no valid verdict \[default: 0.05].")]
 
 
-AdapterOpt = Annotated[str | None, typer.Option(help="PEFT/LoRA adapter folder (hf: models).")]
+AdapterOpt = Annotated[str | None, typer.Option(help="PEFT/LoRA adapter folder (hf/ models).")]
 BatchOpt = Annotated[int, typer.Option(help="Rows per generation batch.")]
 MaxNewOpt = Annotated[int | None, typer.Option(
-    help=r"Generation length limit in tokens \[default: 64 for hf:, 160 for API models].")]
+    help=r"Generation length limit in tokens \[default: 64 for hf/, 160 for API models].")]
 DeviceOpt = Annotated[str | None, typer.Option(
-    help=r"cuda, mps or cpu (hf:) \[default: the best available].")]
+    help=r"cuda, mps or cpu (hf/) \[default: the best available].")]
 DtypeOpt = Annotated[str | None, typer.Option(
-    help=r"float32, bfloat16 or float16 (hf:) \[default: the model's].")]
+    help=r"float32, bfloat16 or float16 (hf/) \[default: the model's].")]
 BaseUrlOpt = Annotated[str | None, typer.Option(
-    help=r"OpenAI-compatible server for openai: models \[default: OPENAI_BASE_URL].")]
+    help=r"OpenAI-compatible server for openai/ models \[default: OPENAI_BASE_URL].")]
 LogprobsOpt = Annotated[bool, typer.Option(
-    "--logprobs", help="Ask openai: models for token log-probabilities (per-name confidence).")]
+    "--logprobs", help="Ask openai/ models for token log-probabilities (per-name confidence).")]
 OverwriteOpt = Annotated[bool, typer.Option(
     "--overwrite", help="Discard existing predictions and generate every row again (without "
                         "it, rows are reused only from the same model and settings).")]
@@ -172,7 +173,9 @@ def _model_options(spec: str, *, adapter: str | None, max_new_tokens: int | None
     local = {"--adapter": adapter, "--device": device, "--dtype": dtype}
     remote = {"--base-url": base_url, "--logprobs": logprobs or None, "--timeout": timeout,
               "--retries": retries}
-    if spec.startswith("hf:"):
+    from .generation import split_model_spec
+
+    if (split_model_spec(spec, warn=False) or ("",))[0] == "hf":
         wrong = [flag for flag, value in remote.items() if value is not None]
         opts: dict[str, Any] = {"adapter": adapter, "device": device, "dtype": dtype}
         if max_new_tokens is not None:
@@ -189,6 +192,12 @@ def _model_options(spec: str, *, adapter: str | None, max_new_tokens: int | None
     if wrong:
         raise ConfigError(f"{', '.join(wrong)} do(es) not apply to {spec!r}")
     return opts
+
+
+def _local(spec: str) -> bool:
+    from .generation import split_model_spec
+
+    return (split_model_spec(spec, warn=False) or ("",))[0] == "hf"
 
 
 def _config(config: Path | None, **flags: Any) -> Any:
@@ -328,7 +337,7 @@ def evaluate_cmd(
     predictions: Annotated[Path | None, typer.Option(
         help="Predictions JSONL: id/description + output/suggestions.")] = None,
     model: Annotated[str | None, typer.Option(
-        help="Generate first with this model (hf:<path>, openai:<model>, anthropic:<model>); "
+        help="Generate first with this model (hf/<path>, openai/<model>, anthropic/<model>); "
              "predictions go to OUT/predictions.jsonl and are reused on rerun.")] = None,
     adapter: AdapterOpt = None,
     batch_size: BatchOpt = 16,
@@ -378,8 +387,8 @@ def evaluate_cmd(
     if model is not None:
         opts = _model_options(model, adapter=adapter, max_new_tokens=max_new_tokens,
                               device=device, dtype=dtype, base_url=base_url, logprobs=logprobs,
-                              timeout=timeout if not model.startswith("hf:") else None,
-                              retries=retries if not model.startswith("hf:") else None)
+                              timeout=None if _local(model) else timeout,
+                              retries=None if _local(model) else retries)
         written = out / "predictions.jsonl"
         hint = (f"every finished batch is saved in {written} and finished judge calls are "
                 "cached; run the same command again to resume")
@@ -407,7 +416,8 @@ def evaluate_cmd(
 @_expected_errors
 def generate_cmd(
     model: Annotated[str, typer.Option(
-        help="Model spec: hf:<folder, hub id or .gguf>, openai:<model> or anthropic:<model>.")],
+        help="Model spec: hf/<folder, hub id or .gguf>, openai/<model> or anthropic/<model> (the "
+             "former hf:, openai:, anthropic: still work).")],
     testset: Annotated[Path, typer.Option(help="Test set (.csv, .jsonl or .json).")],
     out: Annotated[Path, typer.Option(help="Predictions JSONL (rows already there are kept).")],
     adapter: AdapterOpt = None,

@@ -37,6 +37,7 @@ __all__ = [
     "JudgeFatalError",
     "JudgeResponseError",
     "MissingDependencyError",
+    "SpecDeprecationWarning",
     "UnknownJudgeError",
 ]
 
@@ -125,6 +126,10 @@ class CostLimitError(JudgeFatalError):
 
 class DeadlineError(JudgeFatalError):
     """Judging passed the run's deadline; finished calls are cached, so a rerun resumes."""
+
+
+class SpecDeprecationWarning(FutureWarning):
+    """A spec written in a form that still works but will go (``hf:x`` for ``hf/x``)."""
 
 
 class GenerationError(DomainyoursError):

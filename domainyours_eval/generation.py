@@ -1,6 +1,6 @@
 """Models under test: turn a model spec into answers, saved as a resumable predictions file.
 
-A model is a spec string (``hf:<path-or-id>``, a ``.gguf`` path after ``hf:``), a model object
+A model is a spec string (``hf/<path-or-id>``, a ``.gguf`` path after ``hf/``), a model object
 with ``generate(descriptions) -> answers`` (``HFModel``), or a Python callable taking one
 description (or a list of them). ``generate`` writes one JSONL line per row as soon as its batch
 is done (raw output, parsed names, model spec, generation parameters, timing); a rerun reads the
@@ -11,18 +11,24 @@ from __future__ import annotations
 
 import json
 import time
+import warnings
 from collections.abc import Callable, Collection, Sequence
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 from .data import TestSet, load_testset
-from .errors import ConfigError, DataError, DataProblem
+from .errors import ConfigError, DataError, DataProblem, SpecDeprecationWarning
 from .tasks.domain_suggestion import parse_output
 
-__all__ = ["MODEL_PREFIXES", "CallableModel", "GenerativeModel", "domain_confidence", "generate",
-           "is_batched", "is_model_spec", "load_model"]
+__all__ = ["MODEL_BACKENDS", "MODEL_PREFIXES", "CallableModel", "GenerativeModel",
+           "canonical_model_spec", "domain_confidence", "generate", "is_batched", "is_model_spec",
+           "load_model", "split_model_spec"]
 
+MODEL_BACKENDS = ("hf", "openai", "anthropic")
+"""Backends of a model under test: ``hf/<folder, hub id or .gguf>``, ``openai/<model>``,
+``anthropic/<model>`` (the judges' spec syntax)."""
 MODEL_PREFIXES = ("hf:", "openai:", "anthropic:")
+"""The former spec prefixes, still read with a ``SpecDeprecationWarning``."""
 """Spec prefixes that name a model to run (anything else given as a string is a file)."""
 
 
@@ -41,32 +47,64 @@ class GenerativeModel(Protocol):
         ...
 
 
+def split_model_spec(spec: str, *, warn: bool = True) -> tuple[str, str] | None:
+    """``(backend, model)`` of a model spec, or ``None`` when ``spec`` names no model backend.
+
+    ``backend/model`` is the spec, as for judges; the former ``backend:model`` still reads, with a
+    ``SpecDeprecationWarning`` when ``warn``.
+    """
+    for backend in MODEL_BACKENDS:
+        for sep in ("/", ":"):
+            head = backend + sep
+            if spec.startswith(head) and len(spec) > len(head):
+                if sep == ":" and warn:
+                    warnings.warn(f"model spec {spec!r}: write {backend}/{spec[len(head):]} (the "
+                                  f"'{head}' form will go)", SpecDeprecationWarning, stacklevel=3)
+                return backend, spec[len(head):]
+    return None
+
+
+def canonical_model_spec(spec: str) -> str:
+    """``backend/model`` for a spec in either form (anything else unchanged)."""
+    parts = split_model_spec(spec, warn=False)
+    return spec if parts is None else f"{parts[0]}/{parts[1]}"
+
+
 def is_model_spec(value: object) -> bool:
-    """True for strings like ``hf:path`` that name a model rather than a predictions file."""
-    return isinstance(value, str) and value.startswith(MODEL_PREFIXES)
+    """True for strings like ``hf/path`` that name a model rather than a predictions file.
+
+    A string that is also an existing file's path (``openai/run.jsonl``) is the file.
+    """
+    if not isinstance(value, str):
+        return False
+    if value.startswith(MODEL_PREFIXES):
+        return True
+    return split_model_spec(value, warn=False) is not None and not Path(value).is_file()
 
 
 def load_model(spec: str, **options: Any) -> GenerativeModel:
-    """Build a model under test from a spec string.
+    """Build a model under test from a spec string (``hf/...``, ``openai/...``, ``anthropic/...``).
 
     Raises:
-        ConfigError: An unknown prefix, with the known ones and the fix.
+        ConfigError: An unknown backend, with the known ones and the fix.
     """
-    if spec.startswith("hf:"):
+    parts = split_model_spec(spec)
+    if parts is None:
+        raise ConfigError(f"Unknown model spec {spec!r}; use one of: "
+                          f"{', '.join(b + '/<model>' for b in MODEL_BACKENDS)}, a predictions "
+                          "file, or a Python callable")
+    backend, name = parts
+    if backend == "hf":
         from ._deps import require
 
         require("torch", extra="hf", feature="Hugging Face models under test")
         require("transformers", extra="hf", feature="Hugging Face models under test")
         from .models_hf import HFModel
 
-        return HFModel(spec[3:], **options)
-    if spec.startswith(("openai:", "anthropic:")):
-        from .models_api import APIModel
+        return HFModel(name, **options)
+    from .models_api import APIModel
 
-        return APIModel(spec, **options)
-    raise ConfigError(f"Unknown model spec {spec!r}; use one of: "
-                      f"{', '.join(p + '<model>' for p in MODEL_PREFIXES)}, a predictions file, "
-                      "or a Python callable")
+    return APIModel(f"{backend}/{name}", **options)
 
 
 def is_batched(fn: Callable[..., Any]) -> bool:
@@ -146,6 +184,9 @@ def _differences(stored: Any, wanted: dict[str, Any]) -> list[str]:
     """What differs between a stored prediction's settings and this run's, in words."""
     if not isinstance(stored, dict):
         return ["no model settings recorded (written by an older version)"]
+    if isinstance(stored.get("model"), str):
+        # Files written before specs became backend/model say hf:..., openai:...
+        stored = {**stored, "model": canonical_model_spec(stored["model"])}
     keys = sorted(set(stored) | set(wanted))
     return [f"{k} {stored.get(k)!r} there, {wanted.get(k)!r} now" for k in keys
             if stored.get(k) != wanted.get(k)]
@@ -207,7 +248,7 @@ def generate(
     """Generate (or finish generating) predictions for every test row into ``out`` (JSONL).
 
     Args:
-        model: A spec (``hf:...``), a ``GenerativeModel``, or a callable
+        model: A spec (``hf/...``), a ``GenerativeModel``, or a callable
             ``description -> answer`` (``list[str] -> list[answer]`` with ``batched_callable``).
         testset: The test set.
         out: The predictions file; rows already in it are kept and not generated again.

@@ -1,4 +1,4 @@
-"""A prompted API model as the model under test: ``openai:<model>`` or ``anthropic:<model>``.
+"""A prompted API model as the model under test: ``openai/<model>`` or ``anthropic/<model>``.
 
 So a frontier model can be the baseline a fine-tune is compared against. It shares the judges'
 machinery: the official SDK, our retries with jittered backoff (the SDK's own are off), the
@@ -32,11 +32,14 @@ class APIModel:
                  backoff_base: float = 1.0,
                  cache_dir: str | Path | None = None, use_cache: bool = True,
                  logprobs: bool = False, sleep: Any = None) -> None:
-        provider, _, model = spec.partition(":")
-        if provider not in ("openai", "anthropic") or not model:
-            raise ConfigError(f"Unknown API model spec {spec!r}; use openai:<model> or "
-                              "anthropic:<model>")
-        self.provider, self.model, self.name = provider, model, spec
+        from .generation import split_model_spec
+
+        parts = split_model_spec(spec, warn=False)
+        if parts is None or parts[0] not in ("openai", "anthropic"):
+            raise ConfigError(f"Unknown API model spec {spec!r}; use openai/<model> or "
+                              "anthropic/<model>")
+        provider, model = parts
+        self.provider, self.model, self.name = provider, model, f"{provider}/{model}"
         self.base_url = base_url or (os.environ.get("OPENAI_BASE_URL") if provider == "openai"
                                      else None)
         self.env_var = "OPENAI_API_KEY" if provider == "openai" else "ANTHROPIC_API_KEY"

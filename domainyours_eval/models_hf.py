@@ -3,7 +3,7 @@
 Batched greedy generation with left padding, the tokenizer's chat template when it has one (the
 task prompt as plain text otherwise), and device auto-selection (CUDA, MPS, CPU). A folder that
 holds only an adapter is recognised by its ``adapter_config.json``, and its base model is read
-from there. Imported only when a ``hf:`` model is used.
+from there. Imported only when an ``hf/`` model is used.
 """
 
 from __future__ import annotations
@@ -107,7 +107,7 @@ class HFModel:
                                   "(base_model_name_or_path); pass HFModel(base, adapter=...)")
             self.base, self.adapter = str(base), model
         if dtype is not None and dtype not in DTYPES:
-            raise ConfigError(f"hf:{model}: unknown dtype {dtype!r}; use one of {', '.join(DTYPES)}")
+            raise ConfigError(f"hf/{model}: unknown dtype {dtype!r}; use one of {', '.join(DTYPES)}")
         self.device = pick_device(device)
         self.dtype = dtype
         self.max_new_tokens = max_new_tokens
@@ -120,7 +120,7 @@ class HFModel:
 
     def describe(self) -> dict[str, Any]:
         """Spec and generation parameters, stored with every prediction."""
-        return {"model": f"hf:{self.base}", "adapter": self.adapter, "decoding": "greedy",
+        return {"model": f"hf/{self.base}", "adapter": self.adapter, "decoding": "greedy",
                 "max_new_tokens": self.max_new_tokens, "dtype": self.dtype or "default"}
 
     def load(self) -> None:
@@ -131,7 +131,7 @@ class HFModel:
         if self._lm is not None:
             return
         tok, lm = load_causal_lm(self.base, device=self.device, dtype=self.dtype,
-                                 label=f"hf:{self.base}")
+                                 label=f"hf/{self.base}")
         if self.adapter:
             from peft import PeftModel
 

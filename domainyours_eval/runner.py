@@ -306,7 +306,7 @@ def _generate_into(model: ModelInput, run: _Run, blocked: list[int], out: str | 
 
     if not (is_model_spec(model) or isinstance(model, GenerativeModel) or callable(model)):
         raise ConfigError("predictions_out needs a model to generate with (a spec such as "
-                          f"'hf:path', a model object or a callable), not {type(model).__name__}")
+                          f"'hf/path', a model object or a callable), not {type(model).__name__}")
     maker: Any = model
     path = generate(maker, run.ts, out, skip_ids=[run.ts.rows[i].id for i in blocked],
                     **options)

@@ -44,10 +44,10 @@ for v in v1 v2; do
 done
 
 stamp "evaluate base, v1, v2"
-domainyours-eval evaluate --testset "$TESTSET" --model "hf:$GGUF" --name base --out "$OUT/base"
-domainyours-eval evaluate --testset "$TESTSET" --model "hf:$RUNS/v1/adapter" --name v1 \
+domainyours-eval evaluate --testset "$TESTSET" --model "hf/$GGUF" --name base --out "$OUT/base"
+domainyours-eval evaluate --testset "$TESTSET" --model "hf/$RUNS/v1/adapter" --name v1 \
     --out "$OUT/v1"
-domainyours-eval evaluate --testset "$TESTSET" --model "hf:$RUNS/v2/adapter" --name v2 \
+domainyours-eval evaluate --testset "$TESTSET" --model "hf/$RUNS/v2/adapter" --name v2 \
     --out "$OUT/v2"
 
 stamp "report"

@@ -18,7 +18,7 @@ Run:
 
 Data files are paths or names of the CSVs shipped in the package (dataset_v1.csv,
 dataset_v2_augment.csv). Writes OUT/adapter (the best checkpoint; its adapter_config.json names
-the base model so `hf:OUT/adapter` loads alone), OUT/curves.csv, OUT/curves.png, OUT/summary.json.
+the base model so `hf/OUT/adapter` loads alone), OUT/curves.csv, OUT/curves.png, OUT/summary.json.
 """
 
 from __future__ import annotations
@@ -152,7 +152,7 @@ def train(args: TrainArgs) -> dict[str, Any]:
     train_pairs, val_pairs = split(load_pairs(args.train), args.val_fraction, args.seed)
     device = pick_device(args.device)
     tok, model = load_causal_lm(args.model, device=device, dtype=args.dtype,
-                                label=f"hf:{args.model}")
+                                label=f"hf/{args.model}")
     if args.model.endswith(".gguf"):
         # transformers de-quantises GGUF weights to plain tensors on load but keeps the model
         # labelled quantised, which the Trainer refuses; the tensors themselves train fine.

@@ -157,5 +157,5 @@ def test_lora_training_runs_a_few_steps_and_keeps_the_best_checkpoint(tmp_path):
     # The adapter folder alone is a model under test.
     from domainyours_eval.generation import load_model
 
-    model = load_model(f"hf:{out / 'adapter'}", max_new_tokens=4)
+    model = load_model(f"hf/{out / 'adapter'}", max_new_tokens=4)
     assert model.base == str(tiny) and len(model.generate(["coffee shop"])) == 1

