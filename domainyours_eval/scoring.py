@@ -1,7 +1,7 @@
 """Former home of the protocol and the statistics, kept so existing imports keep working.
 
 The protocol (version, outcomes, metric table) lives in ``protocol.py`` and the statistics engine
-in ``stats.py``; import from those.
+in ``stats``; import from those.
 """
 
 from __future__ import annotations
