@@ -476,11 +476,20 @@ def compare_cmd(
         console.print(f"wrote {json_out}", markup=False, highlight=False)
 
 
+def _is_comparison(path: Path) -> bool:
+    """Whether ``path`` is a comparison JSON (``compare --json``) rather than results."""
+    if not path.is_file():
+        return False
+    with path.open("rb") as fh:
+        return b'"domainyours-comparison/' in fh.read(200)
+
+
 @app.command("report")
 @_expected_errors
 def report_cmd(
-    results: Annotated[list[Path], typer.Argument(help="One or more result folders or files, "
-                                                       "incumbent first.")],
+    results: Annotated[list[Path], typer.Argument(
+        help="One or more result folders or files, incumbent first; or one comparison JSON "
+             "(compare --json), whose results files are read back.")],
     out: Annotated[Path | None, typer.Option(help="Write the report here (default: print).")] = None,
     fmt: Annotated[str, typer.Option("--format", help="html, md or terminal.")] = "html",
     pairs: Annotated[str, typer.Option(
@@ -506,7 +515,11 @@ def report_cmd(
     _out_file(out)
     if pairs not in ("all", "adjacent", "baseline"):
         raise ConfigError(f"--pairs must be all, adjacent or baseline, got {pairs!r}")
-    if len(results) == 1:
+    if len(results) == 1 and _is_comparison(results[0]):
+        from .comparison import Comparison
+
+        report = Comparison.load(results[0]).report(max_rows=max_rows)
+    elif len(results) == 1:
         report = build_single_report(EvalResults.load(results[0]), max_rows=max_rows)
     else:
         cmp = compare(*results, seed=seed, n_resamples=resamples, policy=_policy(config),

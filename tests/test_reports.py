@@ -106,12 +106,36 @@ def test_report_cli_html_md_terminal(tmp_path, testset_path, v1_path, v2_path):
     assert proc.returncode == 2 and "--format must be" in proc.stderr
 
 
-def test_comparison_json_round_trip_has_no_report(cmp, tmp_path):
+def test_a_comparison_read_back_from_json_renders_like_a_fresh_one(cmp, tmp_path,
+                                                                    testset_path, v1_path,
+                                                                    v2_path):
+    from domainyours_eval import IncompatibleResultsError
     from domainyours_eval.comparison import Comparison
 
+    # From results in memory: it says how to give them, and renders once given.
     loaded = Comparison.model_validate(json.loads(cmp.to_json()))
-    with pytest.raises(Exception, match="without its results"):
+    with pytest.raises(IncompatibleResultsError, match="pass report"):
         loaded.to_html()
+    assert loaded.report(results=cmp._results).to_html() == cmp.to_html()
+    with pytest.raises(IncompatibleResultsError, match="not the ones"):
+        Comparison.model_validate(json.loads(cmp.to_json())).report(
+            results=list(reversed(cmp._results)))
+    # From results files: it reads them back, on its own and from the command line.
+    for name, pred in (("v1", v1_path), ("v2", v2_path)):
+        evaluate(pred, testset_path, model_name=name, **FAST).save(tmp_path / name)
+    fresh = compare(tmp_path / "v1", tmp_path / "v2")
+    fresh.to_json(tmp_path / "cmp.json")
+    again = Comparison.load(tmp_path / "cmp.json")
+    assert again.checkpoints[0].results_file == str((tmp_path / "v1" / "results.json").resolve())
+    assert again.to_html() == fresh.to_html()
+    proc = subprocess.run([sys.executable, "-m", "domainyours_eval", "report",
+                           str(tmp_path / "cmp.json"), "--format", "md"],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0 and proc.stdout == fresh.to_markdown(), proc.stderr
+    # A results file changed since: refused, not silently rendered.
+    evaluate(v2_path, testset_path, model_name="v1", **FAST).save(tmp_path / "v1")
+    with pytest.raises(IncompatibleResultsError, match="not the ones"):
+        Comparison.load(tmp_path / "cmp.json").to_html()
 
 
 def test_one_checkpoint_is_a_full_report(tmp_path, testset_path, v1_path):

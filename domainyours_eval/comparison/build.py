@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from itertools import combinations
 from pathlib import Path
 from typing import Any, Literal
@@ -103,6 +104,39 @@ def _checkpoint(res: EvalResults, rows: CheckpointRows, policy: DecisionPolicy, 
         judge_errors=res.judge.n_errors, protocol=res.protocol)
 
 
+def _results_path(given: str | Path) -> Path:
+    p = Path(given)
+    return (p / "results.json" if p.is_dir() else p).resolve()
+
+
+def results_of(cmp: Comparison, given: Sequence[EvalResults] | None) -> list[EvalResults]:
+    """The results behind ``cmp``: ``given``, or the files it names, checked against it.
+
+    Raises:
+        IncompatibleResultsError: A checkpoint compared from memory with no results given, or
+            results that are not the ones compared (the fingerprint differs).
+    """
+    if given is None:
+        missing = [c.name for c in cmp.checkpoints if c.results_file is None]
+        if missing:
+            raise IncompatibleResultsError(
+                f"checkpoint(s) {', '.join(missing)} were compared from results in memory, so "
+                "this comparison cannot reload them: pass report(results=[...]) in checkpoint "
+                "order, or compare results files")
+        given = [EvalResults.load(c.results_file) for c in cmp.checkpoints
+                 if c.results_file is not None]
+    if len(given) != len(cmp.checkpoints):
+        raise IncompatibleResultsError(f"{len(given)} results for {len(cmp.checkpoints)} "
+                                       "compared checkpoints")
+    named = [r.model_copy(update={"model": r.model.model_copy(update={"name": c.name})})
+             for r, c in zip(given, cmp.checkpoints)]
+    if _fingerprint(named, cmp.policy, cmp.resampling, cmp.incumbent) != cmp.fingerprint:
+        raise IncompatibleResultsError(
+            "these results are not the ones this comparison was made from (its fingerprint "
+            "differs): a results file changed since, or they are in another order")
+    return named
+
+
 def _fingerprint(results: list[EvalResults], policy: DecisionPolicy, rs: Resampling,
                  incumbent: str) -> str:
     payload = {
@@ -158,6 +192,7 @@ def compare(
         ConfigError: An incumbent that is not among the checkpoints, or a bad option.
     """
     loaded = [r if isinstance(r, EvalResults) else EvalResults.load(r) for r in results]
+    files = [None if isinstance(r, EvalResults) else str(_results_path(r)) for r in results]
     if len(loaded) < 2:
         raise IncompatibleResultsError("compare needs at least two results")
     if names is not None:
@@ -200,7 +235,8 @@ def compare(
     keep = [i for i in range(first.testset.n)
             if all(r.rows[i].outcome is not None for r in loaded)]
     views = [CheckpointRows.of(r, keep) for r in loaded]
-    summaries = [_checkpoint(r, v, pol, rs) for r, v in zip(loaded, views)]
+    summaries = [_checkpoint(r, v, pol, rs).model_copy(update={"results_file": f})
+                 for r, v, f in zip(loaded, views, files)]
     metric_maps = [{**{k: getattr(s.metrics, k) for k in METRIC_BY_NAME},
                     "safety_cost": s.safety_cost} for s in summaries]
 

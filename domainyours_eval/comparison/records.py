@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Final, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
 
-from ..errors import IncompatibleResultsError
+from ..errors import DataError, DataProblem
 from ..policy import DecisionPolicy, Status
 from ..protocol import (
     METRIC_BY_NAME,
@@ -110,6 +111,9 @@ class CheckpointSummary(_Model):
     judge_errors: int
     protocol: str
     """The protocol the results file was scored under."""
+    results_file: str | None = None
+    """The results file compared (absolute), so that a comparison read back from JSON can
+    render its report; null for results given in memory."""
 
 
 class Comparison(_Model):
@@ -136,13 +140,33 @@ class Comparison(_Model):
     notes: list[str] = Field(default_factory=list)
     _results: list[EvalResults] = PrivateAttr(default_factory=list)
 
-    def report(self, *, max_rows: int = 50, title: str | None = None) -> Any:
-        """The ``ComparisonReport`` behind the HTML, Markdown and terminal reports."""
-        from ..reports.model import build_report
+    @classmethod
+    def load(cls, path: str | Path) -> Comparison:
+        """Read a comparison written by ``to_json``; its report reloads the results it names."""
+        p = Path(path)
+        try:
+            return cls.model_validate_json(p.read_bytes())
+        except OSError as err:
+            raise DataError([DataProblem(str(p), None, None, f"cannot read: {err}")],
+                            summary="Cannot load the comparison") from err
+        except ValidationError as err:
+            problems = [DataProblem(str(p), None, ".".join(map(str, e["loc"])) or None, e["msg"])
+                        for e in err.errors()[:20]]
+            raise DataError(problems, summary=f"{p} is not a valid {COMPARISON_VERSION} "
+                                              "file") from err
 
-        if not self._results:
-            raise IncompatibleResultsError("this comparison was loaded without its results; "
-                                           "build it with compare(...) to render a report")
+    def report(self, *, max_rows: int = 50, title: str | None = None,
+               results: Sequence[EvalResults] | None = None) -> Any:
+        """The ``ComparisonReport`` behind the HTML, Markdown and terminal reports.
+
+        A comparison read back from JSON reloads the results files it names (checked against
+        its fingerprint); ``results`` gives them instead, in checkpoint order.
+        """
+        from ..reports.model import build_report
+        from .build import results_of
+
+        if results is not None or not self._results:
+            self._results = results_of(self, results)
         return build_report(self, self._results, max_rows=max_rows, title=title)
 
     def to_html(self, path: str | Path | None = None, **options: Any) -> str:
