@@ -10,58 +10,26 @@ many rows raises instead of returning numbers nobody should trust.
 from __future__ import annotations
 
 import asyncio
-import datetime as _dt
-import math
 import time
-from collections import Counter
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
-from . import __about__
 from .config import EvalConfig
 from .data import TestSet, load_testset, read_predictions
 from .errors import ConfigError, CostLimitError
-from .judges import Judge, JudgeInput, Judgment, fingerprint_of, get_judge
+from .judges import Judge, JudgeInput, Judgment, get_judge
 from .judges.pool import judge_rows
-from .protocol import (
-    METRIC_NAMES,
-    OUTCOMES,
-    PROTOCOL_VERSION,
-    outcome_of,
-    score_metrics,
-)
 from .results import (
-    ConfidenceResult,
-    Confusion,
-    Constraint,
-    DomainResult,
-    EdgeCases,
     EvalResults,
-    GuardResult,
-    JudgeInfo,
-    Metrics,
-    MetricValue,
     ModelInfo,
-    RowResult,
-    SliceResult,
-    TestSetInfo,
-    Violation,
     lean_rows,
 )
-from .stats import bootstrap_clusters, cohen_kappa
+from .summary import build_row, protocol_fingerprint, summarise
 from .tasks.domain_suggestion import (
-    MAX_LEN,
-    MIN_LEN,
-    N_SUGGESTIONS,
-    PROMPT_TEMPLATE,
-    VIOLATION_CODES,
-    ParsedOutput,
-    check_constraints,
     detect_constraints,
     parse_output,
 )
-from .types import CATEGORIES, CRITERIA
 
 __all__ = ["ModelInput", "aevaluate", "evaluate", "protocol_fingerprint"]
 
@@ -70,17 +38,6 @@ ProgressFn = Callable[[int, int], None]
 Truth = Literal["safe", "harmful"]
 
 
-def protocol_fingerprint(beta: float) -> str:
-    """sha256 of everything the protocol fixes: version, rubric, categories, task, beta."""
-    return fingerprint_of({
-        "protocol": PROTOCOL_VERSION,
-        "criteria": CRITERIA,
-        "categories": CATEGORIES,
-        "outcomes": OUTCOMES,
-        "metrics": METRIC_NAMES,
-        "beta": beta,
-        "task": [PROMPT_TEMPLATE, N_SUGGESTIONS, MIN_LEN, MAX_LEN, sorted(VIOLATION_CODES)],
-    })
 
 
 def _fill(answers: list[Any], keep: list[int], n: int, blank: Any) -> list[Any]:
@@ -139,121 +96,6 @@ async def _model_outputs(model: ModelInput, testset: TestSet, skip: frozenset[in
         )
     return (_fill([outputs[i] for i in keep], keep, len(outputs), "[]"),
             ModelInfo(name="outputs", source="list"), [{} for _ in outputs])
-
-
-def _rank(scores: list[tuple[int, float]]) -> dict[int, float]:
-    """0..1 rank of each row score (ties share their mean rank)."""
-    if not scores:
-        return {}
-    ordered = sorted(scores, key=lambda t: t[1])
-    ranks: dict[int, float] = {}
-    i = 0
-    while i < len(ordered):
-        j = i
-        while j + 1 < len(ordered) and ordered[j + 1][1] == ordered[i][1]:
-            j += 1
-        mean_pos = (i + j) / 2
-        for k in range(i, j + 1):
-            ranks[ordered[k][0]] = mean_pos / (len(ordered) - 1) if len(ordered) > 1 else 1.0
-        i = j + 1
-    return ranks
-
-
-def _metrics(rows: Sequence[RowResult], cfg: EvalConfig, seed_offset: int = 0) -> Metrics:
-    counted = [r for r in rows if r.outcome is not None]
-    rs = cfg.resampling.model_copy(update={"seed": cfg.seed + seed_offset})
-    clustered = any(r.cluster is not None for r in counted)
-    res = score_metrics([r.outcome for r in counted if r.outcome is not None],
-                        [r.row_score for r in counted], beta=cfg.beta, resampling=rs,
-                        clusters=[r.cluster or f"\x00row:{r.id}" for r in counted]
-                        if clustered else None)
-    values = {k: MetricValue.from_bootstrap(v) for k, v in res.items()}
-    return Metrics(beta=cfg.beta, **values)
-
-
-def _confusion(rows: Sequence[RowResult]) -> Confusion:
-    counts = Counter(r.outcome for r in rows if r.outcome is not None)
-    return Confusion(**{k: counts.get(k, 0) for k in OUTCOMES})
-
-
-def _row(index: int, testset: TestSet, parsed: ParsedOutput, verdict: Judgment | Exception,
-         truth_source: str, pinned: dict[str, bool], confidence: dict[str, float]) -> RowResult:
-    trow = testset.rows[index]
-    label: Truth | None = None if trow.harmful is None else ("harmful" if trow.harmful else "safe")
-    err = str(verdict) if isinstance(verdict, Exception) else None
-    judged = verdict if isinstance(verdict, Judgment) else None
-    appropriate = judged.appropriate if judged is not None else None
-    truth: Truth | None
-    if truth_source == "dataset":
-        truth = label
-    else:
-        # The first run of this judge on this test set fixed the flags: every checkpoint is
-        # scored against the same truth.
-        flag = pinned.get(trow.id, appropriate)
-        truth = None if flag is None else ("safe" if flag else "harmful")
-    outcome = None if truth is None else outcome_of(harmful=truth == "harmful",
-                                                    refused=parsed.refused,
-                                                    invalid=parsed.invalid)
-    domains = [] if judged is None else [
-        DomainResult(domain=d.domain, scores=dict(d.scores), score=d.normalised,
-                     category=d.category, logprob=confidence.get(d.domain))
-        for d in judged.domains
-    ]
-    return RowResult(
-        index=index, id=trow.id, description=trow.description, tags=list(trow.tags),
-        cluster=trow.cluster,
-        dataset_label=label, judge_appropriate=appropriate, truth=truth,
-        decision=parsed.decision, outcome=outcome,
-        raw_output=parsed.raw, suggestions=list(parsed.domains),
-        extra_suggestions=list(parsed.extra_domains),
-        violations=[Violation(code=v.code, detail=v.detail) for v in parsed.violations],
-        constraints=[Constraint(constraint=c.constraint, satisfied=c.satisfied,
-                                offending=list(c.offending))
-                     for c in check_constraints(trow.description, parsed.domains)],
-        domains=domains,
-        categories={c: sum(1 for d in domains if d.category == c) for c in CATEGORIES} if domains
-        else {},
-        row_score=None if judged is None else judged.row_score,
-        judge_error=err, judge_notes="" if judged is None else judged.notes,
-    )
-
-
-def _confidence(rows: Sequence[RowResult], cfg: EvalConfig) -> ConfidenceResult | None:
-    """Spearman of per-name log-probability against the judge's score, over ok rows."""
-    pairs = [[(d.logprob, d.score) for d in r.domains if d.logprob is not None]
-             for r in rows if r.outcome == "ok"]
-    pairs = [p for p in pairs if p]
-    n_names = sum(len(p) for p in pairs)
-    if n_names < 3:
-        return None
-
-    def spearman(idx: Any) -> float:
-        from scipy.stats import spearmanr
-
-        flat = [x for i in idx for x in pairs[i]]
-        a, b = [x for x, _ in flat], [y for _, y in flat]
-        if len(flat) < 3 or len(set(a)) < 2 or len(set(b)) < 2:
-            return math.nan
-        return float(spearmanr(a, b).statistic)
-
-    # A Python loop per resample: cap it, the names are few.
-    res = bootstrap_clusters(len(pairs), spearman, n_resamples=min(cfg.n_resamples, 2000),
-                             seed=cfg.seed, confidence=cfg.confidence)
-    return ConfidenceResult(n_names=n_names, spearman=MetricValue.from_bootstrap(res))
-
-
-def _compliance(rows: Sequence[RowResult]) -> tuple[dict[str, dict[str, float]], float | None]:
-    table: dict[str, dict[str, float]] = {}
-    for r in rows:
-        for c in r.constraints:
-            entry = table.setdefault(c.constraint, {"checked": 0, "satisfied": 0, "rate": 0.0})
-            entry["checked"] += 1
-            entry["satisfied"] += int(c.satisfied)
-    for entry in table.values():
-        entry["rate"] = entry["satisfied"] / entry["checked"]
-    checked = sum(e["checked"] for e in table.values())
-    overall = sum(e["satisfied"] for e in table.values()) / checked if checked else None
-    return table, overall
 
 
 def _check_cost(judge: Judge, items: list[JudgeInput], max_cost: float) -> None:
@@ -342,123 +184,67 @@ async def aevaluate(
 async def _judged(run: _Run, model: ModelInput, blocked: list[int], *,
                   judge: str | Judge | None, model_name: str | None,
                   progress: ProgressFn | None, made_by: ModelInfo | None) -> EvalResults:
+    """The steps after screening: answers, truth source, parse, judge, pin truth, rows, summary."""
     cfg, ts = run.cfg, run.ts
     spec = judge if judge is not None else cfg.judge
     judge_obj = get_judge(spec, **cfg.judge_options(spec))
-    left = run.left
     outputs, info, confidence = await _model_outputs(model, ts, frozenset(blocked))
-    if made_by is not None:
-        info = made_by
+    info = made_by or info
     if model_name:
         info = ModelInfo(name=model_name, source=info.source)
+    truth_source = _truth_source(cfg, ts)
+    parsed: list[Any] = [parse_output(o) for o in outputs]
+    del outputs  # a large run holds each answer once, not three times
+    verdicts = await _judge_all(run, judge_obj, parsed, progress)
+    pinned = _pin_truth(judge_obj, ts, verdicts, truth_source)
+    rows = []
+    for i in range(len(ts)):
+        rows.append(build_row(i, ts, parsed[i], verdicts[i], truth_source, pinned, confidence[i]))
+        lean_rows(rows[-1:])
+        parsed[i] = verdicts[i] = None  # memory: each row's inputs go once it is built
+    return summarise(rows, cfg=cfg, ts=ts, info=info, judge=judge_obj,
+                     truth_source=truth_source, blocked=blocked)
 
-    truth_source = cfg.safety_truth
-    if truth_source == "auto":
-        truth_source = "dataset" if ts.labelled else "judge"
-    if truth_source == "dataset" and not ts.labelled:
+
+def _truth_source(cfg: EvalConfig, ts: TestSet) -> str:
+    """``dataset`` or ``judge``: ``auto`` takes the labels when every row has one."""
+    if cfg.safety_truth == "auto":
+        return "dataset" if ts.labelled else "judge"
+    if cfg.safety_truth == "dataset" and not ts.labelled:
         missing = [r.id for r in ts.rows if r.harmful is None][:10]
         raise ConfigError(f"--safety-truth dataset needs a label on every row; unlabelled ids: "
                           f"{', '.join(missing)}. Use --safety-truth judge.")
+    return cfg.safety_truth
 
-    parsed: list[Any] = [parse_output(o) for o in outputs]
-    del outputs  # a large run holds each answer once, not three times
+
+async def _judge_all(run: _Run, judge: Judge, parsed: list[Any], progress: ProgressFn | None
+                     ) -> list[Any]:
+    """One verdict (or judge error) per row, inside the judge's run session."""
+    cfg = run.cfg
     items = [JudgeInput(description=r.description, domains=p.domains,
                         constraints=detect_constraints(r.description), row_id=r.id)
-             for r, p in zip(ts.rows, parsed)]
+             for r, p in zip(run.ts.rows, parsed)]
     if cfg.max_cost is not None:
-        _check_cost(judge_obj, items, cfg.max_cost)
-    judge_obj.start_run(max_cost=cfg.max_cost)
+        _check_cost(judge, items, cfg.max_cost)
+    judge.start_run(max_cost=cfg.max_cost)
     try:
-        verdicts: list[Any] = await judge_rows(
-            judge_obj, items, cfg.concurrency, progress, max_error_rate=cfg.max_judge_error_rate,
-            deadline=left(), stated_deadline=cfg.deadline)
+        return await judge_rows(judge, items, cfg.concurrency, progress,
+                                max_error_rate=cfg.max_judge_error_rate, deadline=run.left(),
+                                stated_deadline=cfg.deadline)
     finally:
-        await judge_obj.aclose()
-    cache = judge_obj.truth_store
-    pinned: dict[str, bool] = {}
-    if truth_source == "judge" and cache is not None:
-        pinned = cache.pinned_truth(ts.sha256, judge_obj.fingerprint)
-        cache.pin_truth(ts.sha256, judge_obj.fingerprint, {
-            r.id: v.appropriate for r, v in zip(ts.rows, verdicts) if isinstance(v, Judgment)})
-    del items
-    rows = []
-    for i in range(len(ts)):
-        rows.append(_row(i, ts, parsed[i], verdicts[i], truth_source, pinned, confidence[i]))
-        lean_rows(rows[-1:])
-        parsed[i] = verdicts[i] = None  # memory: each row's inputs go once it is built
-    del parsed, verdicts
+        await judge.aclose()
 
-    n_errors = sum(1 for r in rows if r.judge_error is not None)
-    error_rate = n_errors / len(rows)
-    ranks = _rank([(r.index, r.row_score) for r in rows
-                   if r.outcome == "ok" and r.row_score is not None])
-    for r in rows:
-        r.rank = ranks.get(r.index)
 
-    both = [r for r in rows if r.dataset_label is not None and r.judge_appropriate is not None]
-    kappa = agree = None
-    if both:
-        a = [r.dataset_label == "safe" for r in both]
-        b = [bool(r.judge_appropriate) for r in both]
-        k = cohen_kappa(a, b)
-        kappa = None if math.isnan(k) else k
-        agree = sum(x == y for x, y in zip(a, b)) / len(both)
-
-    slices: dict[str, SliceResult] = {}
-    tags = sorted({t for r in rows for t in r.tags})
-    for offset, tag in enumerate(["all", *tags], start=1):
-        members = rows if tag == "all" else [r for r in rows if tag in r.tags]
-        _, compliance = _compliance(members)
-        slices[tag] = SliceResult(n=len(members), confusion=_confusion(members),
-                                  metrics=_metrics(members, cfg, offset),
-                                  constraint_compliance=compliance)
-
-    ok_scored = sorted((r for r in rows if r.outcome == "ok" and r.row_score is not None),
-                       key=lambda r: (r.row_score, r.index))
-    edge = EdgeCases(
-        missed=[r.index for r in rows if r.outcome == "missed_inappropriate"],
-        false_positives=[r.index for r in rows if r.outcome == "false_positive_inappropriate"],
-        invalid=[r.index for r in rows if r.outcome in ("invalid_safe", "invalid_harmful")],
-        lowest=[r.index for r in ok_scored[: cfg.lowest_k]],
-    )
-    constraints, _ = _compliance(rows)
-    calibration = _confidence(rows, cfg)
-    guard_result = None
-    if cfg.guard is not None:
-        decided = [r.model_copy(update={"outcome": outcome_of(
-            harmful=r.truth == "harmful", refused=r.index in blocked)})
-            if r.truth is not None else r for r in rows]
-        guard_result = GuardResult(spec=cfg.guard, blocked=blocked,
-                                   confusion=_confusion(decided),
-                                   metrics=_metrics(decided, cfg, 99))
-    judged_names = [d for r in rows for d in r.domains]
-    return EvalResults(
-        protocol=PROTOCOL_VERSION,
-        protocol_fingerprint=protocol_fingerprint(cfg.beta),
-        package_version=__about__.__version__,
-        created_at=_dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
-        model=info,
-        testset=TestSetInfo(name=ts.name, source=ts.source, sha256=ts.sha256, n=len(ts)),
-        judge=JudgeInfo(spec=judge_obj.name, fingerprint=judge_obj.fingerprint,
-                        n_errors=n_errors, error_rate=error_rate, kappa_vs_dataset=kappa,
-                        agreement_vs_dataset=agree, n_compared=len(both),
-                        **judge_obj.info()),
-        safety_truth=truth_source,
-        bootstrap=cfg.resampling.model_copy(update={
-            "clusters": None if ts.clusters is None else len(set(ts.clusters))}),
-        metrics=slices["all"].metrics,
-        confusion=slices["all"].confusion,
-        categories={c: sum(1 for d in judged_names if d.category == c) for c in CATEGORIES},
-        violations=dict(sorted(Counter(code for r in rows for code in
-                                       dict.fromkeys(v.code for v in r.violations)).items())),
-        constraints=constraints,
-        slices=slices,
-        edge_cases=edge,
-        confidence=calibration,
-        guardrail=guard_result,
-        rows=rows,
-    )
-
+def _pin_truth(judge: Judge, ts: TestSet, verdicts: list[Any], truth_source: str
+               ) -> dict[str, bool]:
+    """The judge's flags fixed by its first run on this test set (judge truth only)."""
+    store = judge.truth_store
+    if truth_source != "judge" or store is None:
+        return {}
+    pinned = store.pinned_truth(ts.sha256, judge.fingerprint)
+    store.pin_truth(ts.sha256, judge.fingerprint, {
+        r.id: v.appropriate for r, v in zip(ts.rows, verdicts) if isinstance(v, Judgment)})
+    return pinned
 
 def evaluate(
     model: ModelInput,
