@@ -182,6 +182,26 @@ class RowResult(_Model):
     judge_notes: str = ""
 
 
+_ROWS_OPEN = b'\n  "rows": [\n'
+_ROWS_CLOSE = b"\n  ]\n}"
+
+
+def _split_rows(data: bytes) -> tuple[bytes, list[bytes] | None]:
+    """The summary (with ``rows: []``) and one JSON text per row of a file ``save`` wrote.
+
+    ``(data, None)`` for a file written whole, which is then parsed whole. Newlines inside
+    JSON strings are escaped, so in the rows part each raw newline ends a row.
+    """
+    start = data.find(_ROWS_OPEN)
+    end = data.rstrip().rfind(_ROWS_CLOSE)
+    if (start < 0 or end < start or data.rstrip()[end + len(_ROWS_CLOSE):]
+            or not data.startswith(b"{", start + len(_ROWS_OPEN))):
+        return data, None  # an indented file's rows start "    {"
+    head = data[:start] + b'\n  "rows": []\n}\n'
+    rows = [line.rstrip().rstrip(b",") for line in data[start + len(_ROWS_OPEN):end].split(b"\n")]
+    return head, rows
+
+
 _FIELDS_SET: dict[type, set[str]] = {}
 _SHARED_DICTS: dict[tuple[tuple[str, int], ...], dict[str, int]] = {}
 
@@ -382,13 +402,33 @@ class EvalResults(_Model):
             raise DataError([DataProblem(str(p), None, None, "no such file; run "
                                          "`domainyours-eval evaluate --out DIR` first")],
                             summary="Cannot load results")
+        data = p.read_bytes()
+        head, rows = _split_rows(data)
         try:
-            loaded = cls.model_validate_json(p.read_bytes())
+            if rows is None:  # written whole (older versions): parse it whole
+                loaded = cls.model_validate_json(data)
+                lean_rows(loaded.rows)
+                return loaded
+            loaded = cls.model_validate_json(head)
         except ValidationError as err:
             problems = [DataProblem(str(p), None, ".".join(map(str, e["loc"])) or None, e["msg"])
                         for e in err.errors()[:20]]
             raise DataError(problems, summary=f"{p} is not a valid {SCHEMA_VERSION} file") from err
-        lean_rows(loaded.rows)
+        del data
+        parsed: list[RowResult] = []
+        # The head is the text above the rows plus three lines: its newlines count to row one.
+        first_line = head.count(b"\n")
+        for n, line in enumerate(rows, start=first_line):
+            try:
+                row = RowResult.model_validate_json(line)
+            except ValidationError as err:
+                problems = [DataProblem(str(p), n, "rows." + ".".join(map(str, e["loc"])),
+                                        e["msg"]) for e in err.errors()[:20]]
+                raise DataError(problems, summary=f"{p} is not a valid {SCHEMA_VERSION} "
+                                                  "file") from err
+            lean_rows([row])  # row by row, so a large file never holds two copies of its rows
+            parsed.append(row)
+        loaded.rows = parsed
         return loaded
 
     def report(self, *, max_rows: int = 50, title: str | None = None) -> Any:

@@ -5,6 +5,7 @@ import pytest
 
 from domainyours_eval import (
     ConfigError,
+    DataError,
     EvalConfig,
     EvalResults,
     JudgeError,
@@ -273,6 +274,15 @@ def test_results_file_is_one_document_with_one_compact_row_a_line(tmp_path, test
     assert lines[start + 1 + len(res.rows):] == ["  ]", "}"]
     loaded = EvalResults.load(path)
     assert loaded.model_dump() == res.model_dump() == EvalResults.model_validate(data).model_dump()
+    # A file written whole (as older versions did) loads the same.
+    (tmp_path / "whole.json").write_text(res.model_dump_json(indent=2))
+    assert EvalResults.load(tmp_path / "whole.json").model_dump() == res.model_dump()
+    # A damaged row is named by its line.
+    broken = lines[:]
+    broken[start + 3] = broken[start + 3].replace('"decision":"', '"decision":"maybe')
+    (tmp_path / "broken.json").write_text("\n".join(broken) + "\n")
+    with pytest.raises(DataError, match=rf"broken.json:{start + 4} \[rows.decision\]"):
+        EvalResults.load(tmp_path / "broken.json")
     # Rows share their score tables, which stay correct per name.
     for row in loaded.rows:
         for d in row.domains:
