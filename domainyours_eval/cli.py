@@ -282,6 +282,12 @@ class _Display:
         if self.bar is not None:
             self.bar.__exit__(kind, err, tb)
         if kind is KeyboardInterrupt:
+            import warnings
+
+            # Ctrl-C can land mid-way through building an event loop or a coroutine; what they
+            # leave half-made is collected at exit with a traceback that is not the user's news.
+            sys.unraisablehook = lambda _unraisable: None
+            warnings.filterwarnings("ignore", category=RuntimeWarning)
             self.console.print(f"interrupted: {self.resume_hint}", markup=False, highlight=False,
                                soft_wrap=True)
             raise typer.Exit(130)
