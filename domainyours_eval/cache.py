@@ -308,7 +308,16 @@ class JudgeCache:
 
     def _open(self) -> None:
         self._conn = _connect(self.path)
-        self._conn.execute("PRAGMA journal_mode=WAL")
+        # Two processes creating one cache at once: switching to WAL takes a lock that SQLite's
+        # busy handler does not wait for, so wait here.
+        for attempt in range(300):
+            try:
+                self._conn.execute("PRAGMA journal_mode=WAL")
+                break
+            except sqlite3.OperationalError as err:
+                if "locked" not in str(err) or attempt == 299:
+                    raise
+                time.sleep(0.1)
         # NORMAL in WAL mode survives a crashed or killed process (not a power cut) without an
         # fsync per call, which would otherwise serialise a fast judge behind the disk.
         self._conn.execute("PRAGMA synchronous=NORMAL")

@@ -117,8 +117,8 @@ def test_two_processes_on_one_cache_pay_once_for_each_request(tmp_path, testset_
         distinct = server.requests
         both = [_evaluate(server, testset_path, v1_path, tmp_path / f"p{i}", tmp_path / "c2",
                           "--concurrency", "4", wait=False) for i in range(2)]
-        for p in both:
-            _, err = p.communicate(timeout=180)
+        errors = [p.communicate(timeout=180)[1] for p in both]  # both finish before any check
+        for p, err in zip(both, errors):
             assert p.returncode == 0, err
         assert server.requests == 2 * distinct
     assert _metrics(tmp_path / "p0") == _metrics(tmp_path / "p1") == _metrics(tmp_path / "alone")
