@@ -173,9 +173,7 @@ def _model_options(spec: str, *, adapter: str | None, max_new_tokens: int | None
     local = {"--adapter": adapter, "--device": device, "--dtype": dtype}
     remote = {"--base-url": base_url, "--logprobs": logprobs or None, "--timeout": timeout,
               "--retries": retries}
-    from .generation import split_model_spec
-
-    if (split_model_spec(spec, warn=False) or ("",))[0] == "hf":
+    if _local(spec):
         wrong = [flag for flag, value in remote.items() if value is not None]
         opts: dict[str, Any] = {"adapter": adapter, "device": device, "dtype": dtype}
         if max_new_tokens is not None:
@@ -195,6 +193,7 @@ def _model_options(spec: str, *, adapter: str | None, max_new_tokens: int | None
 
 
 def _local(spec: str) -> bool:
+    """Whether a model spec names a local (``hf/``) model."""
     from .generation import split_model_spec
 
     return (split_model_spec(spec, warn=False) or ("",))[0] == "hf"

@@ -433,12 +433,8 @@ def parse_output(raw: str | list[str] | tuple[str, ...] | None) -> ParsedOutput:
     if isinstance(raw, (list, tuple)):
         if not raw:
             return ParsedOutput(raw="[]", domains=(), refused=True)
-        given: list[object] = list(raw)
-        if len(given) > MAX_ITEMS:
-            violations.append(Violation("answer_cut", f"{len(given):,} entries, the first "
-                                                      f"{MAX_ITEMS} read"))
-            given = given[:MAX_ITEMS]
-        given = [_cut_entry(i, violations) for i in given]
+        # Cut before the raw text is made from the list, so it stays bounded too.
+        given = _cut_items(list(raw), violations)
         return _finish(json.dumps(given), given, violations)
     if len(raw) > MAX_ANSWER_CHARS:
         # One runaway answer must not stall a run: the parser and the judges read a bounded text.
@@ -530,12 +526,17 @@ def _cut_entry(item: object, violations: list[Violation]) -> object:
     return item
 
 
-def _finish(raw: str, items: list[object], violations: list[Violation]) -> ParsedOutput:
+def _cut_items(items: list[object], violations: list[Violation]) -> list[object]:
+    """At most ``MAX_ITEMS`` entries of at most ``MAX_NAME_CHARS`` characters, cuts recorded."""
     if len(items) > MAX_ITEMS:
         violations.append(Violation("answer_cut", f"{len(items):,} entries, the first "
                                                   f"{MAX_ITEMS} read"))
         items = items[:MAX_ITEMS]
-    items = [_cut_entry(i, violations) for i in items]
+    return [_cut_entry(i, violations) for i in items]
+
+
+def _finish(raw: str, items: list[object], violations: list[Violation]) -> ParsedOutput:
+    items = _cut_items(items, violations)
     domains: list[str] = []
     seen: set[str] = set()
     clean = _CLEAN_NAME_RE.fullmatch
