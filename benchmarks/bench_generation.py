@@ -17,7 +17,7 @@ import resource
 import time
 
 from domainyours_eval.data import load_testset
-from domainyours_eval.generation import load_model
+from domainyours_eval.models import load_model
 from domainyours_eval.tasks import data_path
 
 

@@ -194,7 +194,7 @@ def _model_options(spec: str, *, adapter: str | None, max_new_tokens: int | None
 
 def _local(spec: str) -> bool:
     """Whether a model spec names a local (``hf/``) model."""
-    from .generation import split_model_spec
+    from .models import split_model_spec
 
     return (split_model_spec(spec, warn=False) or ("",))[0] == "hf"
 
@@ -442,7 +442,7 @@ def generate_cmd(
     opts = _model_options(model, adapter=adapter, max_new_tokens=max_new_tokens, device=device,
                           dtype=dtype, base_url=base_url, logprobs=logprobs, timeout=timeout,
                           retries=retries)
-    from .generation import generate
+    from .models import generate
 
     with _Display(console, f"every finished batch is saved in {out}; run the same command "
                            "again to resume (rows already there are kept)") as show:

@@ -6,7 +6,7 @@ dataset rules; every name here is theirs.
 
 from __future__ import annotations
 
-from .predictions import load_predictions, read_predictions
+from .models.predictions import load_predictions, read_predictions
 from .tasks.lint import lint_rows
 from .testsets import TestRow, TestSet, load_testset, read_jsonl
 

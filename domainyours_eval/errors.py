@@ -14,6 +14,8 @@ Each also subclasses the builtin a caller would naturally catch (``ValueError``,
     ├── GenerationError                    a model under test could not answer
     └── JudgeError                         a judge failed on a row (recorded, not scored)
         ├── JudgeResponseError             its answer could not be parsed or validated
+        ├── TransientJudgeError            a provider call worth retrying (429, 5xx, timeout)
+        ├── JudgeRequestError              the provider rejected the request (400, 404, 422)
         └── JudgeFatalError                the whole run must stop
             ├── JudgeAuthError             credentials refused (401/403)
             └── CostLimitError             projected or actual cost over --max-cost
@@ -35,9 +37,11 @@ __all__ = [
     "JudgeAuthError",
     "JudgeError",
     "JudgeFatalError",
+    "JudgeRequestError",
     "JudgeResponseError",
     "MissingDependencyError",
     "SpecDeprecationWarning",
+    "TransientJudgeError",
     "UnknownJudgeError",
 ]
 
@@ -110,6 +114,20 @@ class JudgeResponseError(JudgeError):
     def __init__(self, message: str, *, raw: str) -> None:
         super().__init__(message)
         self.raw = raw
+
+
+class TransientJudgeError(JudgeError):
+    """A provider call worth retrying: 408, 409, 429, 5xx, a connection error or a timeout."""
+
+    def __init__(self, message: str, *, retry_after: float | None = None,
+                 timed_out: bool = False) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+        self.timed_out = timed_out
+
+
+class JudgeRequestError(JudgeError):
+    """The provider rejected the request itself (400, 404, 422): not retried."""
 
 
 class JudgeFatalError(JudgeError):

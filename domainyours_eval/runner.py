@@ -11,15 +11,16 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal
 
 from .config import EvalConfig
-from .data import TestSet, load_testset, read_predictions
+from .data import TestSet, load_testset
 from .errors import ConfigError, CostLimitError
 from .judges import Judge, JudgeInput, Judgment, get_judge
 from .judges.pool import judge_rows
+from .models import ModelInput, answers, can_generate, generate
 from .results import (
     EvalResults,
     ModelInfo,
@@ -33,69 +34,8 @@ from .tasks.domain_suggestion import (
 
 __all__ = ["ModelInput", "aevaluate", "evaluate", "protocol_fingerprint"]
 
-ModelInput = str | Path | Sequence[str | Sequence[str]] | Callable[[str], str | Sequence[str]]
 ProgressFn = Callable[[int, int], None]
 Truth = Literal["safe", "harmful"]
-
-
-
-
-def _fill(answers: list[Any], keep: list[int], n: int, blank: Any) -> list[Any]:
-    """Answers for the kept rows, ``blank`` for the others, in test-set order."""
-    full = [blank] * n
-    for i, a in zip(keep, answers):
-        full[i] = a
-    return full
-
-
-async def _model_outputs(model: ModelInput, testset: TestSet, skip: frozenset[int] = frozenset()
-                         ) -> tuple[list[Any], ModelInfo, list[dict[str, float]]]:
-    """The model's answers in test-set order.
-
-    Rows in ``skip`` (blocked by the guard) are never shown to the model and answer ``[]``,
-    whatever a predictions file or list says for them.
-    """
-    from .generation import GenerativeModel, domain_confidence, is_model_spec, load_model
-
-    keep = [i for i in range(len(testset)) if i not in skip]
-    if is_model_spec(model) or isinstance(model, GenerativeModel):
-        m = load_model(str(model)) if is_model_spec(model) else model
-        assert isinstance(m, GenerativeModel)
-        descriptions = [testset.rows[i].description for i in keep]
-        if hasattr(m, "agenerate_scored"):
-            scored = await m.agenerate_scored(descriptions)
-        elif hasattr(m, "generate_scored"):
-            scored = m.generate_scored(descriptions)
-        else:
-            scored = [(a, []) for a in m.generate(descriptions)]
-        generated: list[Any] = [text for text, _ in scored]
-        confidence = [domain_confidence(parse_output(text).domains, tokens) if tokens else {}
-                      for text, tokens in scored]
-        info = ModelInfo(name=m.name, source=str(m.describe().get("model", m.name)))
-        n = len(testset)
-        return _fill(generated, keep, n, "[]"), info, _fill(confidence, keep, n, {})
-    if isinstance(model, (str, Path)):
-        path = Path(model)
-        from_file, confidence = read_predictions(
-            path, testset, skip_ids=[testset.rows[i].id for i in skip])
-        return (_fill([from_file[i] for i in keep], keep, len(testset), "[]"),
-                ModelInfo(name=path.stem, source=str(path)),
-                _fill([confidence[i] for i in keep], keep, len(testset), {}))
-    if callable(model):
-        from .generation import CallableModel
-
-        wrapped = CallableModel(model)
-        answers = _fill(wrapped.generate([testset.rows[i].description for i in keep]), keep,
-                        len(testset), "[]")
-        return answers, ModelInfo(name=wrapped.name, source="callable"), [{} for _ in answers]
-    outputs: list[Any] = list(model)
-    if len(outputs) != len(testset):
-        raise ConfigError(
-            f"got {len(outputs)} model outputs for {len(testset)} test rows; pass one per row, "
-            "in test-set order"
-        )
-    return (_fill([outputs[i] for i in keep], keep, len(outputs), "[]"),
-            ModelInfo(name="outputs", source="list"), [{} for _ in outputs])
 
 
 def _check_cost(judge: Judge, items: list[JudgeInput], max_cost: float) -> None:
@@ -144,9 +84,7 @@ async def _screen(run: _Run) -> list[int]:
 def _generate_into(model: ModelInput, run: _Run, blocked: list[int], out: str | Path,
                    options: dict[str, Any]) -> tuple[Path, ModelInfo]:
     """Generate (or resume) the model's answers into a predictions file, blocked rows left out."""
-    from .generation import GenerativeModel, generate, is_model_spec
-
-    if not (is_model_spec(model) or isinstance(model, GenerativeModel) or callable(model)):
+    if not can_generate(model):
         raise ConfigError("predictions_out needs a model to generate with (a spec such as "
                           f"'hf/path', a model object or a callable), not {type(model).__name__}")
     maker: Any = model
@@ -188,8 +126,9 @@ async def _judged(run: _Run, model: ModelInput, blocked: list[int], *,
     cfg, ts = run.cfg, run.ts
     spec = judge if judge is not None else cfg.judge
     judge_obj = get_judge(spec, **cfg.judge_options(spec))
-    outputs, info, confidence = await _model_outputs(model, ts, frozenset(blocked))
-    info = made_by or info
+    given = await answers(model, ts, skip_ids=[ts.rows[i].id for i in blocked])
+    outputs: list[Any]
+    outputs, info, confidence = given.outputs, made_by or given.info, given.confidence
     if model_name:
         info = ModelInfo(name=model_name, source=info.source)
     truth_source = _truth_source(cfg, ts)

@@ -28,7 +28,7 @@ import optuna
 from train_lora import TrainArgs, load_pairs, split, train
 
 from domainyours_eval import evaluate
-from domainyours_eval.models_hf import HFModel
+from domainyours_eval.models.hf import HFModel
 
 
 def objective_value(results: Any) -> float:

@@ -39,7 +39,7 @@ from transformers import EarlyStoppingCallback
 from trl import SFTConfig, SFTTrainer
 
 from domainyours_eval import load_testset
-from domainyours_eval.models_hf import load_causal_lm, pick_device
+from domainyours_eval.models.hf import load_causal_lm, pick_device
 from domainyours_eval.tasks import data_path
 from domainyours_eval.tasks.domain_suggestion import format_prompt
 

@@ -262,7 +262,7 @@ def test_deeply_nested_json_is_a_clear_error_not_a_traceback(tmp_path, kind):
             args, where = ["evaluate", "--testset", ts, "--predictions", f, "--out",
                            tmp_path / "o"], "p.jsonl:2"
         else:
-            from domainyours_eval.generation import generate
+            from domainyours_eval.models import generate
 
             def model(d: str) -> str:
                 return "[]"

@@ -155,7 +155,7 @@ def test_lora_training_runs_a_few_steps_and_keeps_the_best_checkpoint(tmp_path):
     config = json.loads((out / "adapter" / "adapter_config.json").read_text())
     assert config["base_model_name_or_path"] == str(tiny) and config["r"] == 4
     # The adapter folder alone is a model under test.
-    from domainyours_eval.generation import load_model
+    from domainyours_eval.models import load_model
 
     model = load_model(f"hf/{out / 'adapter'}", max_new_tokens=4)
     assert model.base == str(tiny) and len(model.generate(["coffee shop"])) == 1

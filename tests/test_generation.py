@@ -12,7 +12,7 @@ pytest.importorskip("transformers", reason="the hf extra (transformers) is not i
 from tiny_models import build_tiny_llama  # noqa: E402
 
 from domainyours_eval import ConfigError, evaluate  # noqa: E402
-from domainyours_eval.generation import generate, load_model  # noqa: E402
+from domainyours_eval.models import generate, load_model  # noqa: E402
 
 ROWS = [{"id": f"r{i}", "description": d, "suggestions": s} for i, (d, s) in enumerate([
     ("Organic coffee shop; playful names.", ["beanburst", "perkypour", "roastlab", "javapocket",
@@ -40,18 +40,18 @@ def test_batched_generation_equals_one_by_one(tiny):
 
 
 def test_the_shared_prompt_prefix_is_computed_once_and_changes_no_answer(tiny, monkeypatch):
-    import domainyours_eval.models_hf as models_hf
+    import domainyours_eval.providers.hf as hf_provider
 
     model = load_model(f"hf/{tiny}", max_new_tokens=6, batch_size=3)
     descriptions = [r["description"] for r in ROWS]
-    model._load()
-    ids = [model._tok(model.prompt(d), add_special_tokens=False)["input_ids"]
+    provider = model.provider
+    ids = [provider.tokenizer(model.prompt(d), add_special_tokens=False)["input_ids"]
            for d in descriptions]
-    shared, cache = model._shared_prefix(ids)
+    shared, cache = provider.shared_prefix(ids)
     assert shared >= 16 and cache.get_seq_length() == shared
     with_prefix = model.generate_scored(descriptions)
-    monkeypatch.setattr(models_hf, "_MIN_SHARED_PREFIX", 10**6)
-    assert model._shared_prefix(ids) == (0, None)
+    monkeypatch.setattr(hf_provider, "_MIN_SHARED_PREFIX", 10**6)
+    assert provider.shared_prefix(ids) == (0, None)
     without = model.generate_scored(descriptions)
     assert [t for t, _ in with_prefix] == [t for t, _ in without]
     for (_, a), (_, b) in zip(with_prefix, without):
@@ -154,7 +154,7 @@ def test_generate_and_evaluate_cli(tiny, tmp_path, testset_path):
 
 
 def test_confidence_is_saved_per_name_and_related_to_judge_scores(tiny, tmp_path):
-    from domainyours_eval.generation import domain_confidence
+    from domainyours_eval.models import domain_confidence
 
     tokens = [('["', -0.1), ("bean", -0.2), ("burst", -0.4), ('", "', -0.1), ("roast", -1.0),
               ("lab", -2.0), ('"]', -0.1)]
@@ -208,7 +208,7 @@ def test_real_smollm2_gguf_generates_and_is_evaluated(tmp_path):
 
 def test_resume_never_mixes_two_models_or_settings(tmp_path):
     from domainyours_eval import ConfigError, DataError, evaluate
-    from domainyours_eval.generation import generate
+    from domainyours_eval.models import generate
 
     rows = [{"id": str(i), "description": f"Coffee shop {i}", "suggestions": ["beanburst"]}
             for i in range(4)]
@@ -242,7 +242,7 @@ def test_resume_never_mixes_two_models_or_settings(tmp_path):
 
 def test_changed_generation_parameters_are_not_reused(tmp_path):
     from domainyours_eval import ConfigError
-    from domainyours_eval.generation import generate
+    from domainyours_eval.models import generate
 
     class Model:
         name = "m"
@@ -265,7 +265,7 @@ def test_changed_generation_parameters_are_not_reused(tmp_path):
 
 def test_former_model_specs_still_work_with_a_warning_and_resume_old_files(tmp_path):
     from domainyours_eval import SpecDeprecationWarning
-    from domainyours_eval.generation import canonical_model_spec, is_model_spec
+    from domainyours_eval.models import canonical_model_spec, is_model_spec
 
     seen = []
 

@@ -21,6 +21,19 @@ ROWS = [{"id": str(i), "description": d, "suggestions": s} for i, (d, s) in enum
 ])]
 
 
+def chat_request(item, reason_chars=None):
+    """The request a judge sends its provider for ``item`` (bounded when ``reason_chars``)."""
+    from domainyours_eval.judges.prompt import answer_token_cap, bounded_schema, render_prompt
+    from domainyours_eval.providers import ChatRequest
+
+    prompt = render_prompt(item)
+    if reason_chars is None:
+        return ChatRequest(user=prompt.user, system=prompt.system)
+    return ChatRequest(user=prompt.user, system=prompt.system,
+                       schema=bounded_schema(prompt.order, reason_chars=reason_chars),
+                       max_tokens=answer_token_cap(prompt.order, reason_chars=reason_chars))
+
+
 @pytest.fixture(scope="module")
 def tiny(tmp_path_factory):
     return build_tiny_llama(tmp_path_factory.mktemp("tiny"))
@@ -43,12 +56,10 @@ def test_generation_is_greedy_and_batched(tiny, tmp_path):
     judge = get_judge(f"hf/{tiny}", max_new_tokens=8, batch_size=2, max_attempts=1,
                       use_cache=False, constrained=False)
     item = JudgeInput("Coffee shop", ("beanburst",))
-    backend = judge.backend
-    from domainyours_eval.judges.prompt import render_prompt
-
-    prompts = [render_prompt(item), render_prompt(JudgeInput("Bakery shop", ("crumbco",)))]
-    batched = backend._generate(prompts)
-    single = [backend._generate([p])[0] for p in prompts]
+    provider = judge.provider
+    requests = [chat_request(item), chat_request(JudgeInput("Bakery shop", ("crumbco",)))]
+    batched = provider.complete_batch(requests)
+    single = [provider.complete_batch([r])[0] for r in requests]
     assert [c.text for c in batched] == [c.text for c in single]  # left padding is exact
     with pytest.raises(JudgeResponseError):
         judge_sync(judge.judge(item))
@@ -76,10 +87,12 @@ def test_constrained_decoding_makes_even_a_random_model_answer_valid_json(tmp_pa
     assert answer_token_cap(order, reason_chars=10) < answer_token_cap(order) == \
         answer_token_cap(order, reason_chars=REASON_CHARS)
     # Batched constrained rows answer as they do one by one.
-    backend = judge.backend
-    prompts = [render_prompt(item), render_prompt(JudgeInput("Bakery shop", ("crumbco",)))]
-    assert [c.text for c in backend._generate(prompts)] == \
-        [backend._generate([p])[0].text for p in prompts]
+    provider = judge.provider
+    requests = [chat_request(item, reason_chars=40),
+                chat_request(JudgeInput("Bakery shop", ("crumbco",)), reason_chars=40)]
+    assert all(r.schema is not None and r.max_tokens for r in requests)
+    assert [c.text for c in provider.complete_batch(requests)] == \
+        [provider.complete_batch([r])[0].text for r in requests]
 
 
 def test_a_tokenizer_that_cannot_spell_the_schema_is_a_clear_error(tiny, tmp_path):

@@ -22,7 +22,7 @@ if importlib.util.find_spec("llama_cpp") is None:
                 allow_module_level=True)
 
 from domainyours_eval import evaluate, get_judge  # noqa: E402
-from domainyours_eval.generation import generate  # noqa: E402
+from domainyours_eval.models import generate  # noqa: E402
 
 ROWS = [{"id": "a", "description": "Organic coffee shop; playful short names.",
          "suggestions": ["beanburst", "perkypour", "roastlab", "javapocket", "brewbuddy"]},

@@ -5,7 +5,7 @@ from conftest import Provider, anthropic_client, error, openai_answer, openai_cl
 
 from domainyours_eval import evaluate
 from domainyours_eval.errors import GenerationError
-from domainyours_eval.generation import generate, load_model
+from domainyours_eval.models import generate, load_model
 from domainyours_eval.tasks import format_prompt
 
 ROWS = [{"id": "a", "description": "Organic coffee shop", "suggestions": ["beanburst"]},

@@ -21,12 +21,14 @@ TOLERANCE = 1e-12
 """Differences smaller than this are zero (floating-point noise, not an effect)."""
 
 
-def _z(confidence: float) -> float:
+def z_quantile(confidence: float) -> float:
+    """The standard normal quantile of a two-sided interval at ``confidence``."""
     from scipy.special import ndtri
 
     return float(ndtri(1 - (1 - confidence) / 2))
 
 
-def _check_confidence(confidence: float) -> None:
+def check_confidence(confidence: float) -> None:
+    """Raise ``ValueError`` unless ``0 < confidence < 1``."""
     if not 0 < confidence < 1:
         raise ValueError(f"confidence must be between 0 and 1, got {confidence!r}")

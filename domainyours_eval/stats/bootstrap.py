@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     FloatArray = npt.NDArray[np.float64]
     IndexArray = npt.NDArray[np.intp]
 
-from ._common import CI_METHODS, MIN_STUDENTIZED, _check_confidence
+from ._common import CI_METHODS, MIN_STUDENTIZED, check_confidence
 from .intervals import BootstrapResult
 
 
@@ -160,7 +160,7 @@ def bootstrap_metrics(
     if method not in ("percentile", "bca"):
         raise ValueError(f"Unknown CI method {method!r} for bootstrap_metrics; choose percentile "
                          "or bca (studentized needs bootstrap_ratios)")
-    _check_confidence(confidence)
+    check_confidence(confidence)
     units, groups = _units(features, strata, clusters)
     n = int(units.shape[0])
     total = units.sum(axis=0)
@@ -224,7 +224,7 @@ def bootstrap_ratios(
 
     if method not in CI_METHODS:
         raise ValueError(f"Unknown CI method {method!r}; choose one of {', '.join(CI_METHODS)}")
-    _check_confidence(confidence)
+    check_confidence(confidence)
     names = list(ratios)
     cols = []
     for name in names:
@@ -428,7 +428,7 @@ def bootstrap_clusters(
     """
     import numpy as np
 
-    _check_confidence(confidence)
+    check_confidence(confidence)
     rng = np.random.default_rng(seed)
     full = np.arange(n_clusters, dtype=np.intp)
     value = statistic(full) if n_clusters else math.nan

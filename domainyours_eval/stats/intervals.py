@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     FloatArray = npt.NDArray[np.float64]
     IndexArray = npt.NDArray[np.intp]
 
-from ._common import TOLERANCE, _check_confidence, _z
+from ._common import TOLERANCE, check_confidence, z_quantile
 
 
 def wilson_interval(k: float, n: float, *, confidence: float = 0.95) -> tuple[float, float]:
@@ -26,10 +26,10 @@ def wilson_interval(k: float, n: float, *, confidence: float = 0.95) -> tuple[fl
 
     ``k`` and ``n`` may be effective (design-effect-adjusted) counts, not whole numbers.
     """
-    _check_confidence(confidence)
+    check_confidence(confidence)
     if n <= 0:
         return math.nan, math.nan
-    z = _z(confidence)
+    z = z_quantile(confidence)
     p = k / n
     den = 1 + z * z / n
     centre = (p + z * z / (2 * n)) / den
@@ -41,7 +41,7 @@ def clopper_pearson_interval(k: int, n: int, *, confidence: float = 0.95) -> tup
     """Clopper-Pearson (exact, central) interval for ``k`` events in ``n`` rows."""
     from scipy.special import betaincinv
 
-    _check_confidence(confidence)
+    check_confidence(confidence)
     if n <= 0:
         return math.nan, math.nan
     a = (1 - confidence) / 2
@@ -95,18 +95,18 @@ def binomial_function_interval(
     """
     import numpy as np
 
-    _check_confidence(confidence)
+    check_confidence(confidence)
     rng = np.random.default_rng(seed)
     draws = [rng.beta(k + 0.5, n - k + 0.5, size=n_draws) if n > 0 else np.full(n_draws, np.nan)
              for k, n in counts]
     with np.errstate(divide="ignore", invalid="ignore"):
         theta = np.asarray(fn(*draws), dtype=np.float64)
         value = float(fn(*[np.array(k / n if n > 0 else np.nan) for k, n in counts]))
-    return _posterior_interval(value, theta, int(round(sum(n for _, n in counts))), n_draws, seed,
+    return posterior_interval(value, theta, int(round(sum(n for _, n in counts))), n_draws, seed,
                                confidence)
 
 
-def _posterior_interval(value: float, theta: FloatArray, n: int, n_draws: int, seed: int,
+def posterior_interval(value: float, theta: FloatArray, n: int, n_draws: int, seed: int,
                         confidence: float) -> BootstrapResult:
     """Equal-tailed interval of posterior draws, extended to the estimate when it lies outside."""
     import numpy as np
@@ -151,7 +151,7 @@ def share_times_mean_interval(values: Sequence[float], n_zero: int, *, n_draws: 
     """
     import numpy as np
 
-    _check_confidence(confidence)
+    check_confidence(confidence)
     n = len(values) + n_zero
     if n == 0:
         return BootstrapResult(math.nan, math.nan, math.nan, 0, n_draws, seed, "jeffreys x t",
@@ -160,7 +160,7 @@ def share_times_mean_interval(values: Sequence[float], n_zero: int, *, n_draws: 
     share = rng.beta(len(values) + 0.5, n_zero + 0.5, n_draws)
     theta = share * _mean_draws(values, rng, n_draws, None)
     value = float(np.sum(values)) / n
-    out = _posterior_interval(value, theta, n, n_draws, seed, confidence)
+    out = posterior_interval(value, theta, n, n_draws, seed, confidence)
     return BootstrapResult(out.value, out.ci_low, out.ci_high, n, n_draws, seed, "jeffreys x t",
                            confidence, out.n_undefined)
 
@@ -195,7 +195,7 @@ def paired_share_times_mean_interval(
     """
     import numpy as np
 
-    _check_confidence(confidence)
+    check_confidence(confidence)
     counts = np.array([len(both), len(only_a_zero), len(only_b_zero), n_both_zero], float)
     n = int(counts.sum())
     if n == 0:
@@ -214,7 +214,7 @@ def paired_share_times_mean_interval(
     value = (float(diff.sum()) + float(np.sum(only_a_zero)) - float(np.sum(only_b_zero))) / n
     if abs(value) < TOLERANCE:
         value = 0.0
-    out = _posterior_interval(value, theta, n, n_draws, seed, confidence)
+    out = posterior_interval(value, theta, n, n_draws, seed, confidence)
     return BootstrapResult(out.value, out.ci_low, out.ci_high, n, n_draws, seed, "jeffreys x t",
                            confidence, out.n_undefined)
 

@@ -18,8 +18,8 @@ if TYPE_CHECKING:
     FloatArray = npt.NDArray[np.float64]
     IndexArray = npt.NDArray[np.intp]
 
-from ._common import TOLERANCE, _check_confidence, _z
-from .intervals import BootstrapResult, _posterior_interval, clopper_pearson_interval
+from ._common import TOLERANCE, check_confidence, z_quantile
+from .intervals import BootstrapResult, clopper_pearson_interval, posterior_interval
 
 
 @dataclass(frozen=True)
@@ -51,8 +51,8 @@ def tango_interval(b_only: float, a_only: float, n: float, *, confidence: float 
     score test is McNemar's. It does not collapse when no row is discordant. Returns
     ``(estimate, low, high)``, NaN when ``n`` is 0.
     """
-    _check_confidence(confidence)
-    return _tango(b_only, a_only, n, _z(confidence))
+    check_confidence(confidence)
+    return _tango(b_only, a_only, n, z_quantile(confidence))
 
 
 def _tango(b: float, c: float, n: float, z: float) -> tuple[float, float, float]:
@@ -124,9 +124,9 @@ def cost_difference_test(strata: Sequence[tuple[float, PairedCounts]], *,
     """
     from scipy.special import ndtr
 
-    _check_confidence(confidence)
+    check_confidence(confidence)
     n = int(round(sum(s.n for _, s in strata)))
-    est, lo, hi = _mover(strata, _z(confidence))
+    est, lo, hi = _mover(strata, z_quantile(confidence))
     if n == 0 or not math.isfinite(est):
         return TestResult(math.nan, math.nan, math.nan, math.nan, confidence, "mover-tango", n)
     if abs(est) < TOLERANCE:
@@ -173,7 +173,7 @@ def paired_posterior_interval(
     """
     import numpy as np
 
-    _check_confidence(confidence)
+    check_confidence(confidence)
     rng = np.random.default_rng(seed)
     rates_a, rates_b, obs_a, obs_b = [], [], [], []
     for s in strata:
@@ -195,7 +195,7 @@ def paired_posterior_interval(
         value = float(fn(*obs_a, *obs_b))
     if abs(value) < TOLERANCE:
         value = 0.0
-    return _posterior_interval(value, theta, int(round(sum(s.n for s in strata))), n_draws, seed,
+    return posterior_interval(value, theta, int(round(sum(s.n for s in strata))), n_draws, seed,
                                confidence)
 
 
@@ -255,7 +255,7 @@ def paired_t_test(differences: Sequence[float] | FloatArray, *, confidence: floa
     import numpy as np
     from scipy.special import stdtr, stdtrit
 
-    _check_confidence(confidence)
+    check_confidence(confidence)
     d = np.asarray(differences, dtype=np.float64)
     keep = np.isfinite(d)
     d = d[keep]
