@@ -31,8 +31,7 @@ import sqlite3
 import sys
 import time
 import warnings
-from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -43,7 +42,7 @@ CACHE_FILE = "judge-cache.sqlite3"
 LEASE_SECONDS = 30.0
 """How long a claim on a request outlives its last renewal (a killed process's claims lapse)."""
 
-_SCHEMA = """
+SCHEMA = """
 CREATE TABLE IF NOT EXISTS calls (
     key TEXT PRIMARY KEY,
     created REAL NOT NULL,
@@ -74,7 +73,8 @@ class CacheWarning(UserWarning):
     """The cache was damaged and has been rebuilt from what could be read."""
 
 
-def _damaged(err: BaseException) -> bool:
+def is_damaged(err: BaseException) -> bool:
+    """Whether ``err`` means a damaged file (not a lock or an I/O error)."""
     # "database disk image is malformed", "file is not a database": SQLITE_CORRUPT / NOTADB.
     # OperationalError ("database is locked", I/O errors) is a DatabaseError too, but not damage.
     return isinstance(err, sqlite3.DatabaseError) and not isinstance(err, sqlite3.OperationalError)
@@ -117,33 +117,17 @@ def _dead(owner: str) -> bool:
     return False
 
 
-@dataclass(frozen=True)
-class CacheCheck:
-    """What ``check_cache`` or ``repair_cache`` found."""
-
-    path: Path
-    ok: bool
-    """True when SQLite's integrity check passes."""
-    problem: str = ""
-    """SQLite's first complaint when not ``ok``."""
-    calls: int | None = None
-    """Stored calls (after a repair: calls salvaged)."""
-    lost: int = 0
-    """Rows that could not be read or failed verification (repair only)."""
-    moved_to: Path | None = None
-    """Where the damaged file went (repair only)."""
-
-
-def _connect(path: Path) -> sqlite3.Connection:
+def connect(path: Path) -> sqlite3.Connection:
+    """A connection that waits up to 30 s for another process's lock."""
     conn = sqlite3.connect(path, timeout=30.0, isolation_level=None)
     conn.execute("PRAGMA busy_timeout=30000")
     return conn
 
 
-def _integrity(path: Path, *, quick: bool) -> str:
+def integrity(path: Path, *, quick: bool) -> str:
     """``"ok"`` or SQLite's first complaint about the file at ``path``."""
     try:
-        conn = _connect(path)
+        conn = connect(path)
         try:
             pragma = "quick_check" if quick else "integrity_check"
             rows = conn.execute(f"PRAGMA {pragma}(1)").fetchall()
@@ -151,141 +135,10 @@ def _integrity(path: Path, *, quick: bool) -> str:
         finally:
             conn.close()
     except sqlite3.DatabaseError as err:
-        if not _damaged(err):
+        if not is_damaged(err):
             raise
         return str(err)
     return str(rows[0][0]) if rows else "ok"
-
-
-def _scan(conn: sqlite3.Connection, table: str, columns: str) -> Iterator[tuple[Any, ...]]:
-    """Every readable row of ``table``; damaged pages are skipped, bisecting by rowid."""
-    try:
-        yield from conn.execute(f"SELECT {columns} FROM {table}").fetchall()
-        return
-    except sqlite3.DatabaseError as err:
-        if not _damaged(err):
-            raise
-    try:
-        conn.execute("SELECT rootpage FROM sqlite_master WHERE name = ?", (table,)).fetchone()
-    except sqlite3.DatabaseError:
-        return  # no readable schema: nothing to find
-    try:
-        top = int(conn.execute(f"SELECT max(rowid) FROM {table}").fetchone()[0] or 0)
-    except sqlite3.DatabaseError:
-        # A page holds no more than a few dozen of our rows, and rowids are nearly dense.
-        try:
-            top = int(conn.execute("PRAGMA page_count").fetchone()[0]) * 64
-        except sqlite3.DatabaseError:
-            top = 1 << 16
-    stack = [(1, top + 1)]
-    while stack:
-        lo, hi = stack.pop()
-        try:
-            yield from conn.execute(f"SELECT {columns} FROM {table} WHERE rowid >= ? AND rowid < ?",
-                                    (lo, hi)).fetchall()
-        except sqlite3.DatabaseError as err:
-            if not _damaged(err):
-                raise
-            if hi - lo > 1:
-                mid = (lo + hi) // 2
-                stack += [(mid, hi), (lo, mid)]
-
-
-def _salvage(source: Path, target: Path) -> tuple[int, int]:
-    """Copy every readable, verifiable call and truth flag of ``source`` into ``target``.
-
-    Returns (calls copied, rows lost). A call is kept only when its key is the hash of its
-    request and its response is a JSON object, so a damaged row is never served as an answer.
-    """
-    calls: list[tuple[Any, ...]] = []
-    truth: list[tuple[Any, ...]] = []
-    lost = 0
-    try:
-        conn = sqlite3.connect(f"file:{source}?mode=ro", uri=True, isolation_level=None)
-        # Lets SQLite read a truncated file up to its end instead of refusing it whole.
-        conn.execute("PRAGMA writable_schema=ON")
-    except sqlite3.DatabaseError:
-        conn = None
-    if conn is not None:
-        try:
-            for table, columns, sink in (("calls", "key, created, request, response", calls),
-                                         ("truth", "testset, judge, row_id, appropriate", truth)):
-                try:
-                    sink.extend(_scan(conn, table, columns))
-                except sqlite3.DatabaseError:
-                    continue  # the table itself is gone
-        finally:
-            conn.close()
-    out = _connect(target)
-    try:
-        out.executescript(_SCHEMA)
-        kept = []
-        for key, created, request, response in calls:
-            try:
-                ok = (isinstance(request, str) and request_key(request) == key
-                      and isinstance(json.loads(response), dict))
-            except (TypeError, ValueError):
-                ok = False
-            if ok:
-                kept.append((key, created, request, response))
-            else:
-                lost += 1
-        out.execute("BEGIN")
-        out.executemany("INSERT OR IGNORE INTO calls VALUES (?, ?, ?, ?)", kept)
-        out.executemany("INSERT OR IGNORE INTO truth VALUES (?, ?, ?, ?)",
-                        [t for t in truth if len(t) == 4 and t[3] in (0, 1)])
-        out.execute("COMMIT")
-    finally:
-        out.close()
-    return len(kept), lost
-
-
-def _move_aside(path: Path) -> Path:
-    stamp = time.strftime("%Y%m%d-%H%M%S")
-    aside = path.with_name(f"{path.name}.damaged-{stamp}-{secrets.token_hex(2)}")
-    path.replace(aside)
-    for suffix in ("-wal", "-shm"):
-        extra = path.with_name(path.name + suffix)
-        if extra.exists():
-            extra.replace(aside.with_name(aside.name + suffix))
-    return aside
-
-
-def repair_cache(directory: str | Path | None = None, *, problem: str | None = None) -> CacheCheck:
-    """Rebuild a damaged cache from what can be read; a healthy one is left as it is.
-
-    The damaged file is moved aside (``judge-cache.sqlite3.damaged-<time>-<id>``), never deleted.
-    """
-    path = Path(directory if directory is not None else default_cache_dir()) / CACHE_FILE
-    if not path.exists():
-        return CacheCheck(path=path, ok=True, calls=0)
-    problem = problem or _integrity(path, quick=False)
-    if problem == "ok":
-        return check_cache(path.parent)
-    aside = _move_aside(path)
-    fresh = path.with_name(path.name + f".rebuild-{secrets.token_hex(4)}")
-    copied, lost = _salvage(aside, fresh)
-    fresh.replace(path)
-    return CacheCheck(path=path, ok=False, problem=problem, calls=copied, lost=lost,
-                      moved_to=aside)
-
-
-def check_cache(directory: str | Path | None = None) -> CacheCheck:
-    """Run SQLite's full integrity check on the cache; nothing is changed."""
-    path = Path(directory if directory is not None else default_cache_dir()) / CACHE_FILE
-    if not path.exists():
-        return CacheCheck(path=path, ok=True, calls=0)
-    problem = _integrity(path, quick=False)
-    if problem != "ok":
-        return CacheCheck(path=path, ok=False, problem=problem)
-    conn = _connect(path)
-    try:
-        n = int(conn.execute("SELECT COUNT(*) FROM calls").fetchone()[0])
-    except sqlite3.DatabaseError as err:
-        return CacheCheck(path=path, ok=False, problem=str(err))
-    finally:
-        conn.close()
-    return CacheCheck(path=path, ok=True, calls=n)
 
 
 class JudgeCache:
@@ -301,13 +154,13 @@ class JudgeCache:
         self.misses = 0
         self._held: set[str] = set()
         if self.path.exists():
-            problem = _integrity(self.path, quick=True)
+            problem = integrity(self.path, quick=True)
             if problem != "ok":
                 self._rebuild(problem)
         self._open()
 
     def _open(self) -> None:
-        self._conn = _connect(self.path)
+        self._conn = connect(self.path)
         # Two processes creating one cache at once: switching to WAL takes a lock that SQLite's
         # busy handler does not wait for, so wait here.
         for attempt in range(300):
@@ -321,7 +174,7 @@ class JudgeCache:
         # NORMAL in WAL mode survives a crashed or killed process (not a power cut) without an
         # fsync per call, which would otherwise serialise a fast judge behind the disk.
         self._conn.execute("PRAGMA synchronous=NORMAL")
-        self._conn.executescript(_SCHEMA)
+        self._conn.executescript(SCHEMA)
 
     def _rebuild(self, problem: str) -> None:
         found = repair_cache(self.directory, problem=problem)
@@ -336,7 +189,7 @@ class JudgeCache:
         try:
             return self._conn.execute(sql, args)
         except sqlite3.DatabaseError as err:
-            if not _damaged(err):
+            if not is_damaged(err):
                 raise
             self._conn.close()
             self._rebuild(str(err))
@@ -468,3 +321,7 @@ class JudgeCache:
     def close(self) -> None:
         """Close the database connection."""
         self._conn.close()
+
+
+# Check and repair live in their own module, which builds on the helpers above.
+from .cache_repair import CacheCheck, check_cache, repair_cache  # noqa: E402

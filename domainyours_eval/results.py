@@ -8,12 +8,12 @@ so the file stays strict JSON. ``SCHEMA_VERSION`` changes whenever a field chang
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from ._rows import lean_rows, split_rows
 from .errors import DataError, DataProblem
 from .protocol import Resampling
 from .stats import BootstrapResult
@@ -182,64 +182,6 @@ class RowResult(_Model):
     judge_notes: str = ""
 
 
-_ROWS_OPEN = b'\n  "rows": [\n'
-_ROWS_CLOSE = b"\n  ]\n}"
-
-
-def _split_rows(data: bytes) -> tuple[bytes, list[bytes] | None]:
-    """The summary (with ``rows: []``) and one JSON text per row of a file ``save`` wrote.
-
-    ``(data, None)`` for a file written whole, which is then parsed whole. Newlines inside
-    JSON strings are escaped, so in the rows part each raw newline ends a row.
-    """
-    start = data.find(_ROWS_OPEN)
-    end = data.rstrip().rfind(_ROWS_CLOSE)
-    if (start < 0 or end < start or data.rstrip()[end + len(_ROWS_CLOSE):]
-            or not data.startswith(b"{", start + len(_ROWS_OPEN))):
-        return data, None  # an indented file's rows start "    {"
-    head = data[:start] + b'\n  "rows": []\n}\n'
-    rows = [line.rstrip().rstrip(b",") for line in data[start + len(_ROWS_OPEN):end].split(b"\n")]
-    return head, rows
-
-
-_FIELDS_SET: dict[type, set[str]] = {}
-_SHARED_DICTS: dict[tuple[tuple[str, int], ...], dict[str, int]] = {}
-
-
-def _lean(model: BaseModel) -> None:
-    """Let ``model`` share its field-name set with every instance of its class.
-
-    Pydantic gives each instance its own set of the fields set; with every field set, as in rows
-    built by the runner, one shared set says the same. At 100,000 rows of five names each that is
-    about 0.4 GB.
-    """
-    shared = _FIELDS_SET.setdefault(type(model), set(type(model).model_fields))
-    object.__setattr__(model, "__pydantic_fields_set__", shared)
-
-
-def _shared(counts: dict[str, int]) -> dict[str, int]:
-    """One dict object per distinct score or category table (at most a few thousand exist)."""
-    key = tuple(counts.items())
-    found = _SHARED_DICTS.get(key)
-    if found is None:
-        found = _SHARED_DICTS[key] = dict(counts) if len(_SHARED_DICTS) < 100_000 else counts
-    return found
-
-
-def lean_rows(rows: Sequence[RowResult]) -> None:
-    """Shrink rows in place (shared field sets and score tables); values are unchanged."""
-    for row in rows:
-        _lean(row)
-        row.__dict__["categories"] = _shared(row.categories)
-        for d in row.domains:
-            _lean(d)
-            d.__dict__["scores"] = _shared(d.scores)
-        for v in row.violations:
-            _lean(v)
-        for c in row.constraints:
-            _lean(c)
-
-
 class SliceResult(_Model):
     """Metrics restricted to the rows carrying one tag."""
 
@@ -403,7 +345,7 @@ class EvalResults(_Model):
                                          "`domainyours-eval evaluate --out DIR` first")],
                             summary="Cannot load results")
         data = p.read_bytes()
-        head, rows = _split_rows(data)
+        head, rows = split_rows(data)
         try:
             if rows is None:  # written whole (older versions): parse it whole
                 loaded = cls.model_validate_json(data)
@@ -433,7 +375,7 @@ class EvalResults(_Model):
 
     def report(self, *, max_rows: int = 50, title: str | None = None) -> Any:
         """The one-checkpoint ``ComparisonReport`` behind ``to_html`` and ``to_markdown``."""
-        from .reports.model import build_single_report
+        from .reports.build import build_single_report
 
         return build_single_report(self, max_rows=max_rows, title=title)
 

@@ -15,17 +15,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal
 
+from ._rows import lean_rows
 from .config import EvalConfig
 from .data import TestSet, load_testset
 from .errors import ConfigError, CostLimitError
 from .judges import Judge, JudgeInput, Judgment, get_judge
 from .judges.pool import judge_rows
 from .models import ModelInput, answers, can_generate, generate
-from .results import (
-    EvalResults,
-    ModelInfo,
-    lean_rows,
-)
+from .results import EvalResults, ModelInfo
 from .summary import build_row, protocol_fingerprint, summarise
 from .tasks.domain_suggestion import (
     detect_constraints,

@@ -223,7 +223,7 @@ def test_refusal_language_next_to_free_text_names_is_ambiguous():
 
 
 def test_the_refusal_prefilter_never_changes_a_decision():
-    from domainyours_eval.tasks.domain_suggestion import _refusal_strength, refusal_strength
+    from domainyours_eval.tasks.refusals import refusal_strength, unfiltered_refusal_strength
 
     filler = "Thanks for the description of the business and its many customers. "
     texts = [*REFUSALS, *GARBAGE, *(raw for raw, _, _ in SHAPES)]
@@ -231,7 +231,7 @@ def test_the_refusal_prefilter_never_changes_a_decision():
         for long in (t, filler + t, t + " " + filler):
             norm = long if long.isascii() else None
             if norm is not None:
-                assert refusal_strength(long) == _refusal_strength(long), long
+                assert refusal_strength(long) == unfiltered_refusal_strength(long), long
 
 
 def test_oversized_answers_are_cut_and_say_so():

@@ -162,7 +162,7 @@ class Comparison(_Model):
         A comparison read back from JSON reloads the results files it names (checked against
         its fingerprint); ``results`` gives them instead, in checkpoint order.
         """
-        from ..reports.model import build_report
+        from ..reports.build import build_report
         from .build import results_of
 
         if results is not None or not self._results:

@@ -7,7 +7,7 @@ intervals; paired and pairwise forms.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Literal
 
 if TYPE_CHECKING:
@@ -19,111 +19,7 @@ if TYPE_CHECKING:
 
 from ._common import CI_METHODS, MIN_STUDENTIZED, check_confidence
 from .intervals import BootstrapResult
-
-
-def _units(features: FloatArray, strata: Sequence[int] | None, clusters: Sequence[object] | None
-           ) -> tuple[FloatArray, list[IndexArray]]:
-    """Resampling units (rows, or clusters summed) and their index groups (one per stratum)."""
-    import numpy as np
-
-    n = features.shape[0]
-    if clusters is not None:
-        if len(clusters) != n:
-            raise ValueError("one cluster label per row is needed")
-        keys = {c: i for i, c in enumerate(dict.fromkeys(clusters))}
-        ids = np.array([keys[c] for c in clusters], dtype=np.intp)
-        agg = np.zeros((len(keys), features.shape[1]))
-        np.add.at(agg, ids, features)
-        unit_strata: list[int] | None = None
-        if strata is not None:
-            seen: dict[int, set[int]] = {}
-            for i, s in zip(ids, strata):
-                seen.setdefault(int(i), set()).add(int(s))
-            # A cluster that spans truth classes cannot be drawn within one: resample clusters
-            # unstratified then.
-            if all(len(v) == 1 for v in seen.values()):
-                unit_strata = [next(iter(seen[i])) for i in range(len(keys))]
-        features, strata = agg, unit_strata
-        n = features.shape[0]
-    if strata is None:
-        return features, [np.arange(n, dtype=np.intp)]
-    labels = np.asarray(strata)
-    if labels.shape[0] != n:
-        raise ValueError("one stratum label per row is needed")
-    return features, [np.flatnonzero(labels == s) for s in dict.fromkeys(labels.tolist())]
-
-
-def _resample_sums(features: FloatArray, groups: Sequence[IndexArray], n_resamples: int,
-                   seed: int, chunk_cells: int = 1_000_000) -> Iterator[FloatArray]:
-    """Yield ``w @ features`` for bootstrap multiplicities ``w``, drawn within each group.
-
-    Units are drawn with ``rng.integers`` and counted with ``bincount``: exact multinomial
-    resampling within each stratum, so every resample keeps the test set's truth-class sizes.
-    Chunks of about a million draws stay in cache.
-    """
-    import numpy as np
-
-    rng = np.random.default_rng(seed)
-    n = features.shape[0]
-    per_chunk = max(1, min(n_resamples, chunk_cells // max(n, 1)))
-    done = 0
-    while done < n_resamples:
-        b = min(per_chunk, n_resamples - done)
-        sums = np.zeros((b, features.shape[1]))
-        for group in groups:
-            k = group.size
-            if k == 0:
-                continue
-            sub = features[group]
-            idx = rng.integers(0, k, size=(b, k), dtype=np.int32 if k < 2**31 else np.int64)
-            if k >= 2_000:
-                counts = np.empty((b, k), dtype=np.float64)
-                for i in range(b):
-                    counts[i] = np.bincount(idx[i], minlength=k)
-            else:
-                flat = (idx + (np.arange(b, dtype=np.int64) * k)[:, None]).ravel()
-                counts = np.bincount(flat, minlength=b * k).reshape(b, k).astype(np.float64)
-            sums += counts @ sub
-        yield sums
-        done += b
-
-
-def _percentile_interval(theta_hat: float, finite: FloatArray, jackknife: FloatArray | None,
-                         method: str, confidence: float) -> tuple[float, float]:
-    import numpy as np
-    from scipy.special import ndtr, ndtri
-
-    alpha = (1 - confidence) / 2
-    lo_q, hi_q = alpha, 1 - alpha
-    if method == "bca" and jackknife is not None:
-        z0, a = _bca_constants(theta_hat, finite, jackknife)
-        if math.isfinite(z0):
-            z_lo, z_hi = float(ndtri(alpha)), float(ndtri(1 - alpha))
-            lo_q = float(ndtr(z0 + (z0 + z_lo) / (1 - a * (z0 + z_lo))))
-            hi_q = float(ndtr(z0 + (z0 + z_hi) / (1 - a * (z0 + z_hi))))
-        # An infinite z0 (every resample on one side) leaves BCa undefined: percentile then.
-    lo, hi = np.quantile(finite, [lo_q, hi_q])
-    return float(lo), float(hi)
-
-
-def _bca_constants(theta_hat: float, finite: FloatArray, jackknife: FloatArray
-                   ) -> tuple[float, float]:
-    import numpy as np
-    from scipy.special import ndtri
-
-    jk = jackknife[np.isfinite(jackknife)]
-    pct = (np.count_nonzero(finite < theta_hat) + np.count_nonzero(finite <= theta_hat)) / (
-        2 * finite.size)
-    z0 = float(ndtri(pct))
-    d = jk.mean() - jk if jk.size else jk
-    den = 6.0 * float((d**2).sum()) ** 1.5
-    a = float((d**3).sum()) / den if den > 0 else 0.0
-    return z0, a
-
-
-def _jackknife(features: FloatArray, fn: Callable[[FloatArray], FloatArray]) -> FloatArray:
-    total = features.sum(axis=0)
-    return fn(total[None, :] - features)
+from .resampling import bootstrap_p, jackknife_values, percentile_interval, resample_sums, resampling_units
 
 
 def bootstrap_metrics(
@@ -161,7 +57,7 @@ def bootstrap_metrics(
         raise ValueError(f"Unknown CI method {method!r} for bootstrap_metrics; choose percentile "
                          "or bca (studentized needs bootstrap_ratios)")
     check_confidence(confidence)
-    units, groups = _units(features, strata, clusters)
+    units, groups = resampling_units(features, strata, clusters)
     n = int(units.shape[0])
     total = units.sum(axis=0)
     if n == 0 or n_resamples <= 0:
@@ -172,7 +68,7 @@ def bootstrap_metrics(
         }
     draws: dict[str, list[FloatArray]] = {name: [] for name in functions}
     with np.errstate(divide="ignore", invalid="ignore"):
-        for sums in _resample_sums(units, groups, n_resamples, seed):
+        for sums in resample_sums(units, groups, n_resamples, seed):
             for name, fn in functions.items():
                 draws[name].append(fn(sums))
     out = {}
@@ -180,13 +76,13 @@ def bootstrap_metrics(
         theta_b = np.concatenate(draws[name])
         with np.errstate(divide="ignore", invalid="ignore"):
             theta_hat = float(fn(total))
-            jk = _jackknife(units, fn) if method == "bca" else None
+            jk = jackknife_values(units, fn) if method == "bca" else None
         finite = theta_b[np.isfinite(theta_b)]
         undefined = int(theta_b.size - finite.size)
         if finite.size == 0 or not math.isfinite(theta_hat):
             lo = hi = math.nan
         else:
-            lo, hi = _percentile_interval(theta_hat, finite, jk, method, confidence)
+            lo, hi = percentile_interval(theta_hat, finite, jk, method, confidence)
         out[name] = BootstrapResult(theta_hat, lo, hi, n, n_resamples, seed, method, confidence,
                                     undefined, theta_b if keep_distribution else None)
     return out
@@ -234,7 +130,7 @@ def bootstrap_ratios(
     if not cols:
         return {}
     feats = np.column_stack(cols)
-    units, groups = _units(feats, strata, clusters)
+    units, groups = resampling_units(feats, strata, clusters)
     n = int(units.shape[0])
 
     def parts(s: FloatArray, j: int) -> tuple[FloatArray, FloatArray]:
@@ -253,7 +149,7 @@ def bootstrap_ratios(
                 for j, name in enumerate(names)}
     theta: list[list[FloatArray]] = [[] for _ in names]
     stud: list[list[FloatArray]] = [[] for _ in names]
-    for sums in _resample_sums(units, groups, n_resamples, seed):
+    for sums in resample_sums(units, groups, n_resamples, seed):
         for j in range(len(names)):
             r, se = parts(sums, j)
             theta[j].append(r)
@@ -293,11 +189,11 @@ def bootstrap_ratios(
             def ratio_fn(s: FloatArray, j: int = j) -> FloatArray:
                 return parts(s, j)[0]
 
-            jk = _jackknife(units, ratio_fn) if method == "bca" else None
+            jk = jackknife_values(units, ratio_fn) if method == "bca" else None
             if ok.size == 0 or not math.isfinite(r_hat):
                 lo = hi = math.nan
             else:
-                lo, hi = _percentile_interval(r_hat, ok, jk, method, confidence)
+                lo, hi = percentile_interval(r_hat, ok, jk, method, confidence)
         if bounds is not None and math.isfinite(lo):
             lo, hi = min(max(lo, bounds[0]), bounds[1]), max(min(hi, bounds[1]), bounds[0])
         out[name] = BootstrapResult(r_hat, lo, hi, n, n_resamples, seed, label, confidence,
@@ -325,26 +221,6 @@ def bootstrap_ci(
     w = np.ones_like(v) if weights is None else np.asarray(weights, dtype=np.float64)
     return bootstrap_ratios({"mean": (w * v, w)}, n_resamples=n_resamples, seed=seed,
                             method=method, confidence=confidence)["mean"]
-
-
-def _bootstrap_p(dist: FloatArray, value: float, jackknife: FloatArray | None, method: str
-                 ) -> float:
-    """The p-value that inverts the percentile or BCa interval at 0 (NaN when undefined)."""
-    import numpy as np
-    from scipy.special import ndtr, ndtri
-
-    dist = dist[np.isfinite(dist)]
-    if dist.size == 0 or not math.isfinite(value):
-        return math.nan
-    below = float(np.count_nonzero(dist < 0) + 0.5 * np.count_nonzero(dist == 0)) / dist.size
-    if method == "bca" and jackknife is not None:
-        z0, a = _bca_constants(value, dist, jackknife)
-        if math.isfinite(z0) and 0 < below < 1:
-            # Solve for the nominal tail whose BCa-adjusted quantile is 0.
-            w = float(ndtri(below)) - z0
-            u = w / (1 + a * w)
-            below = float(ndtr(u - z0))
-    return float(min(1.0, 2 * min(below, 1 - below)))
 
 
 def paired_bootstrap(
@@ -404,8 +280,8 @@ def pairwise_bootstrap(
         p_index, name = key.split(":", 1)
         dist = r.distribution if r.distribution is not None else np.array([])
         with np.errstate(divide="ignore", invalid="ignore"):
-            jk = _jackknife(joint, deltas[key]) if method == "bca" else None
-        p = _bootstrap_p(dist, r.value, jk, method)
+            jk = jackknife_values(joint, deltas[key]) if method == "bca" else None
+        p = bootstrap_p(dist, r.value, jk, method)
         kept = BootstrapResult(r.value, r.ci_low, r.ci_high, r.n, r.n_resamples, r.seed,
                                r.method, r.confidence, r.n_undefined)
         out[int(p_index)][name] = (kept, p)
@@ -439,6 +315,6 @@ def bootstrap_clusters(
     if finite.size == 0 or not math.isfinite(value):
         lo = hi = math.nan
     else:
-        lo, hi = _percentile_interval(value, finite, None, "percentile", confidence)
+        lo, hi = percentile_interval(value, finite, None, "percentile", confidence)
     return BootstrapResult(value, lo, hi, n_clusters, n_resamples, seed, "percentile",
                            confidence, undefined)

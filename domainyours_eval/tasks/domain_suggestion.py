@@ -18,10 +18,13 @@ some: ...") does not void the names after it.
 
 from __future__ import annotations
 
-import ast
 import json
 import re
 from dataclasses import dataclass, field, replace
+
+from .constraints import ConstraintCheck, check_constraints, detect_constraints
+from .lists import find_structured
+from .refusals import SPECIAL_TOKEN_RE, WEAK_REFUSAL_RE, is_prose, normalise_text, refusal_strength
 
 __all__ = [
     "MAX_LEN",
@@ -87,99 +90,11 @@ VIOLATION_CODES: dict[str, str] = {
 }
 """Every violation code the parser records, with what it means."""
 
-# Unicode forms models print for apostrophes and quotes, read as their ASCII forms.
-_QUOTES = str.maketrans({
-    "\u2019": "'", "\u2018": "'", "\u201b": "'", "\u02bc": "'", "\u02b9": "'", "\u2032": "'",
-    "\u00b4": "'", "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u201f": '"', "\u00ab": '"',
-    "\u00bb": '"', "\u2033": '"',
-})
-_INVISIBLE_RE = re.compile("[\u00ad\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")
-# Chat-template and tokenizer markers a generation can leak ("<|im_end|>", "</s>", "[/INST]").
-_SPECIAL_TOKEN_RE = re.compile(r"<\|[^|<>\s]{1,40}\|>|</?s>|\[/?INST\]|<(?:bos|eos|pad|unk)>",
-                               re.IGNORECASE)
-
-# Refusal language. Strong: the model says it will not do it. Weak: an apology, which also opens
-# ordinary answers ("Sorry for the wait! Here are ...").
-_STRONG_REFUSAL_RE = re.compile(
-    # English
-    r"\bi\s*(?:can'?t|cannot|can not|won'?t|will not|am unable|'?m unable|am not able|'?m not able"
-    r"|must decline|have to decline|need to decline|decline|refuse|'?d rather not|would rather not"
-    r"|'?d prefer not|(?:do not|don'?t) feel comfortable|(?:am|'?m) not comfortable"
-    r"|(?:am|'?m) (?:not )?going to (?:have to )?(?:decline|pass|help|do|provide|assist)"
-    r"|(?:am|'?m) declining|(?:am|'?m) refusing|'?ll (?:have to )?pass|will pass)"
-    r"|\b(?:can'?t|cannot|can not|unable to|not able to|won'?t|will not|(?:am|'?m) not able to)"
-    r"\s+(?:\w+\s+)?(?:help|assist|provide|suggest|create|generate|comply|do|fulfil+|complete"
-    r"|process|support|engage|participate|be part|give|come up|brainstorm)"
-    r"|\bnot something (?:i|we)\b|\bisn'?t something i\b|\bas an ai\b"
-    r"|\b(?:against|violates?|violating)\s+(?:my|our|the)?\s*(?:content |usage )?"
-    r"(?:polic(?:y|ies)|guidelines|rules|principles)"
-    r"|\b(?:request|it)\s+(?:is\s+)?(?:declined|refused|rejected|denied)\b"
-    r"|\b(?:is|seems|appears)\s+(?:not appropriate|inappropriate)\b|\binappropriate request\b"
-    r"|\bnot appropriate\b|\bharmful request\b|\b(?:can'?t|cannot) comply\b"
-    r"|\bno thank(?:s| you)\b|\ba no from me\b"
-    r"|\bnot (?:doing|going to do) (?:that|this|it)\b"
-    r"|\b(?:(?:this|that|it)(?:\s+(?:request|description|business|content))?"
-    r"|the (?:request|description))\s+(?:is|seems|would be|appears)\s+"
-    r"(?:\w+\s+)?(?:harmful|illegal|unsafe|unethical|dangerous)\b"
-    # French, Spanish, Portuguese, German, Italian, Dutch, Polish, Turkish, Russian
-    r"|\bje ne (?:peux|vais|suis) pas\b|\bje (?:dois )?refuser?\b|\bimpossible de\b|\bje regrette\b"
-    r"|\bno (?:puedo|es posible|voy a|estoy en condiciones)\b|\bme niego\b|\bdebo rechazar\b"
-    r"|\bnão (?:posso|consigo|é possível)\b|\brecuso\b"
-    r"|\bich kann\b[^.!?\n]{0,40}\bnicht\b|\bkann ich\b[^.!?\n]{0,20}\bnicht\b"
-    r"|\bich werde\b[^.!?\n]{0,40}\bnicht\b|\bich lehne\b|\bnicht möglich\b"
-    r"|\bnon (?:posso|sono in grado|è possibile)\b|\bmi rifiuto\b"
-    r"|\bik kan\b[^.!?\n]{0,40}\bniet\b|\bkan ik\b[^.!?\n]{0,20}\bniet\b|\bik weiger\b"
-    r"|\bnie mogę\b|\byardımcı olamam\b|\byapamam\b|\bне могу\b"
-    # Chinese, Japanese, Korean, Arabic, Hindi
-    r"|无法|不能|拒绝|できません|お応えできません|수 없|لا أستطيع|لا يمكنني|नहीं कर सकत",
-    re.IGNORECASE,
-)
-# A whole answer that is one refusal word ("No.", "Refused.", "Can't."), or that opens with a bare
-# "No" ("No, this is harmful."): kept apart so longer texts need not be scanned for it.
-_SHORT_REFUSAL_RE = re.compile(
-    r"^\W*(?:(?:no|nope|non|nein|refused|declined|rejected|denied|not possible|not allowed"
-    r"|won'?t do|no can do|unable to comply|no thanks?|i'?ll pass|refuses|inappropriate"
-    r"|(?:i )?(?:can'?t|cannot|won'?t))\W*$|(?:no|nope|non|nein)\b\s*[.,!;:])",
-    re.IGNORECASE,
-)
-_WEAK_REFUSAL_RE = re.compile(
-    r"\b(?:sorry|apolog(?:y|ies|ise|ize)|unfortunately|regrettably|i'?m afraid|désolée?"
-    r"|lo siento|lo lamento|lamentablemente|disculpa|desculpe|sinto muito|infelizmente"
-    r"|es tut mir leid|leider|entschuldigung|mi dispiace|spiacente|purtroppo|het spijt me|helaas"
-    r"|przepraszam|üzgünüm|извините|к сожалению)\b|抱歉|对不起|申し訳|죄송|عذرا|آسف|माफ़|क्षमा",
-    re.IGNORECASE,
-)
-# Every ASCII alternative of the two patterns above contains one of these (checked by a test).
-_REFUSAL_KEYS = (
-    "can't", "cant", "cannot", "can not", "won't", "wont", "will not", "unable", "not able",
-    "declin", "refus", "rather not", "prefer not", "comfortable", "going to", "pass",
-    "not something", "isn't something", "isnt something", "as an ai", "polic", "guideline",
-    "rules", "principles", "rejected", "denied", "appropriate", "harmful request", "comply",
-    "je ne", "je refuse", "je dois", "impossible de", "je regrette", "no puedo", "no es posible",
-    "no voy a", "no estoy en", "me niego", "debo rechazar", "recuso", "ich kann", "kann ich",
-    "ich werde", "ich lehne", "nicht", "non posso", "non sono in grado", "mi rifiuto", "ik kan",
-    "kan ik", "ik weiger", "yapamam", "sorry", "apolog", "unfortunately", "regrettably",
-    "afraid", "no thank", "a no from me", "not doing", "not going to do", "harmful", "illegal",
-    "unsafe", "unethical", "dangerous", "lo siento", "lo lamento", "lamentablemente", "disculpa", "desculpe",
-    "sinto muito", "infelizmente", "es tut mir leid", "leider", "entschuldigung",
-    "mi dispiace", "spiacente", "purtroppo", "het spijt me", "helaas", "przepraszam",
-)
-# Function words: a run of text with several of them is a sentence, not a list of names.
-_FUNCTION_WORDS = frozenset(
-    "i me my we you your he she it its they them this that these those a an the and or but if "
-    "of to in on at by for with from about as into over is are was were be been am do does did "
-    "can could will would should may might must not no have has had here there what which who "
-    "how why when so than then too very just also some any all more most such only own same "
-    "please thank thanks let know like want need think sure okay ok yes".split())
 _MARKER_RE = re.compile(r"^\s*(?:\d{1,3}\s*[.)\]:-]|[-*\u2022+>]|#{1,6})\s+")
 _TLD_RE = re.compile(r"\.[a-z][a-z0-9-]*(?:\.[a-z]{2,})*$", re.IGNORECASE)
 _URL_PREFIX_RE = re.compile(r"^(?:[a-z]+://)?(?:www\.)?", re.IGNORECASE)
 _EXPLANATION_SPLIT_RE = re.compile(r"\s+[-\u2013\u2014:]\s+|:\s+|\s+\(|\s*[\u2013\u2014]\s*")
-_PY_ITEM = r"'([^'\\\n]*)'|\"([^\"\\\n]*)\""
-_PY_ITEM_RE = re.compile(_PY_ITEM)
-_PY_LIST_RE = re.compile(rf"[\[(]\s*(?:(?:{_PY_ITEM})\s*,\s*)*(?:(?:{_PY_ITEM})\s*,?\s*)?[\])]")
 _HYPHENS_RE = re.compile(r"-{2,}")
-_FENCE_RE = re.compile(r"```(?:json|python)?\s*(.*?)```", re.DOTALL)
 _EMPHASIS_RE = re.compile(r"\*\*|__")
 # A short opening exclamation or question ("Sure! ...", "Ready?") before the names.
 _INTERJECTION_RE = re.compile(r"\s*[A-Za-z' ]{1,30}[!?]\s+")
@@ -239,41 +154,6 @@ def is_valid_name(name: str) -> bool:
     return MIN_LEN <= len(name) <= MAX_LEN and _CLEAN_NAME_RE.fullmatch(name) is not None
 
 
-def normalise_text(text: str) -> str:
-    """NFKC, curly apostrophes and quotes as ASCII, invisible characters removed."""
-    import unicodedata
-
-    return _INVISIBLE_RE.sub("", unicodedata.normalize("NFKC", text).translate(_QUOTES))
-
-
-def refusal_strength(text: str) -> int:
-    """2 for strong refusal language ("I can't help"), 1 for an apology alone, 0 for none."""
-    if text.isascii():
-        if _SHORT_REFUSAL_RE.match(text):
-            return 2
-        # The two long patterns are slow to scan; an ASCII text that contains none of the words
-        # they need cannot match them.
-        lower = text.lower()
-        if not any(k in lower for k in _REFUSAL_KEYS):
-            return 0
-        return _refusal_strength(text)
-    return _refusal_strength(normalise_text(text))
-
-
-def _refusal_strength(norm: str) -> int:
-    if _SHORT_REFUSAL_RE.match(norm) or _STRONG_REFUSAL_RE.search(norm):
-        return 2
-    return 1 if _WEAK_REFUSAL_RE.search(norm) else 0
-
-
-def _is_prose(text: str) -> bool:
-    """A run of words with several function words ("here are my thoughts") is a sentence."""
-    words = [w.strip(".,;:!?\"'()[]").lower() for w in text.split()]
-    words = [w for w in words if w]
-    function = sum(1 for w in words if w in _FUNCTION_WORDS or "'" in w)
-    return function >= 2 and function >= 0.25 * len(words)
-
-
 def format_prompt(description: str) -> str:
     """Return the task prompt for ``description``."""
     return PROMPT_TEMPLATE.format(description=description.strip())
@@ -304,62 +184,6 @@ def normalise_domain(candidate: str) -> tuple[str, list[Violation]]:
         violations.append(Violation("bad_hyphen", shown))
         cleaned = _HYPHENS_RE.sub("-", cleaned).strip("-")
     return cleaned, violations
-
-
-def _python_list(text: str) -> list[object] | None:
-    """Read a Python list of plain quoted strings without ``ast`` (the common case, and fast)."""
-    if _PY_LIST_RE.fullmatch(text):
-        return [a or b for a, b in _PY_ITEM_RE.findall(text)]
-    try:
-        value = ast.literal_eval(text)
-    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
-        return None
-    return list(value) if isinstance(value, (list, tuple)) else None
-
-
-def _loads_list(text: str) -> tuple[list[object], bool] | None:
-    """Read ``text`` as a JSON array or a Python list/tuple literal.
-
-    Returns the items and whether ``text`` was a bare JSON array, or ``None``.
-    """
-    if not text or text[0] not in "[{(" or text[-1] not in "]})":
-        return None
-    try:
-        value = json.loads(text)
-    except (ValueError, RecursionError):
-        items = _python_list(text)
-        return None if items is None else (items, False)
-    if isinstance(value, dict):
-        for key in ("domains", "suggestions", "names", "domain_names"):
-            if isinstance(value.get(key), list):
-                return list(value[key]), False
-        return None
-    if isinstance(value, list):
-        return value, True
-    return None
-
-
-def _find_structured(text: str) -> tuple[list[object], str, bool] | None:
-    """Find a list (or ``{"domains": [...]}``) literal inside ``text``.
-
-    Returns the items, the text around them, and whether the whole text was a bare JSON array.
-    """
-    whole = _loads_list(text)
-    if whole is not None:
-        return whole[0], "", whole[1]
-    # Fenced code block first, then the widest bracketed span.
-    fence = _FENCE_RE.search(text) if "```" in text else None
-    if fence:
-        inner = _loads_list(fence.group(1).strip())
-        if inner is not None:
-            return inner[0], (text[: fence.start()] + text[fence.end() :]).strip(), False
-    for open_, close in (("{", "}"), ("[", "]")):
-        start, end = text.find(open_), text.rfind(close)
-        if 0 <= start < end:
-            inner = _loads_list(text[start : end + 1])
-            if inner is not None:
-                return inner[0], (text[:start] + text[end + 1 :]).strip(), False
-    return None
 
 
 def _line_candidates(text: str) -> tuple[list[str], bool]:
@@ -444,10 +268,10 @@ def parse_output(raw: str | list[str] | tuple[str, ...] | None) -> ParsedOutput:
         return replace(parsed, violations=(cut, *parsed.violations))
     raw_text = raw
     text = normalise_text(raw) if not raw.isascii() else raw
-    text = _SPECIAL_TOKEN_RE.sub(" ", text).strip() if "<" in text or "[/" in text else text.strip()
+    text = SPECIAL_TOKEN_RE.sub(" ", text).strip() if "<" in text or "[/" in text else text.strip()
     if not text:
         return _invalid(raw, Violation("empty_output"))
-    found = _find_structured(text)
+    found = find_structured(text)
     if found is not None:
         items, chatter, is_bare_json = found
         if not items:
@@ -467,7 +291,7 @@ def parse_output(raw: str | list[str] | tuple[str, ...] | None) -> ParsedOutput:
     strength = refusal_strength(text)
     if strength == 1:
         # An apology opens many answers: what follows it decides.
-        text = _WEAK_REFUSAL_RE.sub(" ", text).strip(" ,.!?:;-\n")
+        text = WEAK_REFUSAL_RE.sub(" ", text).strip(" ,.!?:;-\n")
     # A list has lines or at least two separators; "I'm sorry, but I can't" is one sentence.
     listed = "\n" in text.strip() or sum(text.count(sep) for sep in ",;|") >= 2
     if strength == 2 and not listed:
@@ -477,7 +301,7 @@ def parse_output(raw: str | list[str] | tuple[str, ...] | None) -> ParsedOutput:
     words, skipped = _line_candidates(text) if text else ([], False)
     if strength:
         words = [w for w in words if not refusal_strength(w)]
-    names = [] if _is_prose(" ".join(words)) else _name_like(words)
+    names = [] if is_prose(" ".join(words)) else _name_like(words)
     if strength == 2:
         # A list next to a refusal sentence is ambiguous: neither is guessed.
         if len(names) >= 2:
@@ -575,57 +399,3 @@ def _finish(raw: str, items: list[object], violations: list[Violation]) -> Parse
         violations=tuple(violations),
         extra_domains=tuple(domains[N_SUGGESTIONS:]),
     )
-
-
-# --- constraints stated in descriptions --------------------------------------------------------
-
-_AVOID_HYPHENS_RE = re.compile(
-    r"\b(?:avoid(?:ing)?|no|without|don'?t use|do not use)\s+(?:any\s+)?hyphen", re.I
-)
-_NUMBER_BASED_RE = re.compile(
-    r"\b(?:prefer(?:ring)?\s+)?number[- ]based\s+nam|\bprefer\s+(?:numbers|numerals|digits)"
-    r"|\binclude\s+(?:a\s+)?(?:number|digit)",
-    re.I,
-)
-
-
-@dataclass(frozen=True)
-class ConstraintCheck:
-    """Whether one stated naming constraint was met by a row's names."""
-
-    constraint: str
-    """``avoid_hyphens`` or ``number_based``."""
-    satisfied: bool
-    """True when every name obeys it (avoid_hyphens) or any name carries a digit (number_based)."""
-    offending: tuple[str, ...] = ()
-    """The names that break it."""
-
-
-def detect_constraints(description: str) -> tuple[str, ...]:
-    """Return the naming constraints a description states (``avoid_hyphens``, ``number_based``)."""
-    found = []
-    if _AVOID_HYPHENS_RE.search(description):
-        found.append("avoid_hyphens")
-    if _NUMBER_BASED_RE.search(description):
-        found.append("number_based")
-    return tuple(found)
-
-
-def check_constraints(description: str, domains: tuple[str, ...]) -> tuple[ConstraintCheck, ...]:
-    """Check the names against each constraint the description states.
-
-    "avoid hyphens" is met when no name has a hyphen; "prefer number-based naming" is a preference,
-    so it is met when at least one name carries a digit. Rows with no names (refusals) are not
-    checked.
-    """
-    if not domains:
-        return ()
-    checks = []
-    for constraint in detect_constraints(description):
-        if constraint == "avoid_hyphens":
-            bad = tuple(d for d in domains if "-" in d)
-            checks.append(ConstraintCheck(constraint, not bad, bad))
-        else:
-            without = tuple(d for d in domains if not any(c.isdigit() for c in d))
-            checks.append(ConstraintCheck(constraint, len(without) < len(domains), without))
-    return tuple(checks)
