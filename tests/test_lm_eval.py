@@ -89,7 +89,7 @@ def test_real_lm_eval_run_and_import_round_trip(tmp_path):
 
 def test_import_reports_bad_sample_lines(tmp_path):
     from domainyours_eval import DataError
-    from domainyours_eval.lm_eval_import import import_lm_eval_samples
+    from domainyours_eval.harness import import_lm_eval_samples
 
     good = {"doc_id": 0, "doc": {"id": "a", "description": "Coffee", "suggestions": ["beanburst"]},
             "filtered_resps": ['["beanburst"]']}

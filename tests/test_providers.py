@@ -99,6 +99,7 @@ def test_transport_caches_accepted_answers_only_and_retries_transient_errors(tmp
     ("domainyours_eval.generation", "load_model", "domainyours_eval.models"),
     ("domainyours_eval.models_api", "APIModel", "domainyours_eval.models.api"),
     ("domainyours_eval.predictions", "read_predictions", "domainyours_eval.models.predictions"),
+    ("domainyours_eval.lm_eval_import", "import_lm_eval_samples", "domainyours_eval.harness"),
 ])
 def test_former_module_names_still_import_with_a_deprecation_warning(old, name, new):
     import importlib
@@ -113,30 +114,52 @@ def test_former_module_names_still_import_with_a_deprecation_warning(old, name, 
             module.no_such_name  # noqa: B018
 
 
-def test_a_plug_in_provider_from_an_entry_point_serves_as_a_judge_backend(tmp_path, monkeypatch):
-    # A provider registered by entry point is found by name, like the built-ins.
+@pytest.fixture
+def echo_plugin(tmp_path, monkeypatch):
+    """A third-party provider registered by entry point: it answers with names or a verdict."""
     from importlib.metadata import EntryPoint
 
     import domainyours_eval.providers._registry as registry
 
-    plugin = tmp_path / "echo_provider.py"
-    plugin.write_text(
+    (tmp_path / "echo_provider.py").write_text(
+        "import json\n"
+        "from conftest import verdict_for\n"
         "from domainyours_eval.providers import Completion\n"
         "class Echo:\n"
         "    backend, env_var = 'echo', None\n"
         "    def __init__(self, model, **options):\n"
-        "        self.model = model\n"
+        "        self.model, self.options, self.seen = model, options, []\n"
         "    def describe(self):\n"
         "        return {'model': self.model}\n"
         "    async def complete(self, request):\n"
-        "        return Completion(text=request.user.upper())\n"
+        "        self.seen.append(request)\n"
+        "        if request.schema is not None:\n"
+        "            return Completion(text=json.dumps(verdict_for(request.user)))\n"
+        "        return Completion(text='[\"beanburst\", \"roastlab\"]')\n"
         "    async def aclose(self):\n"
         "        pass\n")
     monkeypatch.syspath_prepend(str(tmp_path))
     ep = EntryPoint(name="echo", value="echo_provider:Echo", group=registry.ENTRY_POINT_GROUP)
     monkeypatch.setattr(registry, "entry_points",
                         lambda group: [ep] if group == registry.ENTRY_POINT_GROUP else [])
+    return ep
+
+
+def test_a_plug_in_provider_serves_both_roles(echo_plugin, tmp_path):
+    from domainyours_eval import evaluate, get_judge
+    from domainyours_eval.models import is_model_spec, load_model
+
+    assert "echo" in list_providers() and is_model_spec("echo/any")
     provider = get_provider("echo/any")
-    assert "echo" in list_providers()
-    assert asyncio.run(provider.complete(ChatRequest(user="hi"))).text == "HI"
     assert json.dumps(provider.describe()) == '{"model": "any"}'
+    judge = get_judge("echo/judge-model", cache_dir=tmp_path, max_attempts=1)
+    assert judge.name == "echo/judge-model" and judge.provider.options["role"] == "judge"
+    model = load_model("echo/model-under-test", cache_dir=tmp_path / "m")
+    rows = [{"id": "a", "description": "Organic coffee shop"},
+            {"id": "b", "description": "Sourdough bakery"}]
+    res = evaluate(model, rows, judge=judge, n_resamples=10)
+    assert res.model.source == "echo/model-under-test" and res.judge.n_errors == 0
+    assert [[d.domain for d in r.domains] for r in res.rows] == [["beanburst", "roastlab"]] * 2
+    sent = model.provider.seen
+    assert len(sent) == 2 and all(r.schema is None and r.system is None for r in sent)
+    assert all(r.schema is not None for r in judge.provider.seen)

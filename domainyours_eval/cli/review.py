@@ -154,7 +154,7 @@ def import_lm_eval_cmd(
     cache_dir: CacheDirOpt = None,
 ) -> None:
     """Judge an lm-eval --log_samples file under the protocol and write OUT/results.json."""
-    from ..lm_eval_import import import_lm_eval_samples
+    from ..harness import import_lm_eval_samples
 
     out_folder(out)
     cfg = load_config(None, judge=judge, n_resamples=resamples, seed=seed, cache_dir=cache_dir)

@@ -1,7 +1,9 @@
 """The one judge registry: spec strings (``backend`` or ``backend/model``) to judge classes.
 
 Built-in loaders live here and import their backend only when asked for; third parties register
-through the ``domainyours_eval.judges`` entry-point group. There is no second mechanism.
+a judge through the ``domainyours_eval.judges`` entry-point group. A provider registered through
+``domainyours_eval.providers`` with no judge of its own serves as an LLM judge under the fixed
+prompt (``LLMJudge.from_spec``).
 """
 
 from __future__ import annotations
@@ -102,6 +104,14 @@ def get_judge(spec: str | Judge, **options: Any) -> Judge:
                               f"{type(spec).__name__}") from None
     backend, _, model = spec.partition("/")
     loaders = {**_plugin_loaders(), **_LOADERS}
+    if backend not in loaders and model:
+        from ..providers import list_providers
+
+        if backend in list_providers():
+            # A provider with no judge of its own judges through the shared LLM judge.
+            from .llm import LLMJudge
+
+            return as_judge(LLMJudge.from_spec(spec, **options))
     if backend not in loaders:
         known = sorted(loaders)
         close = difflib.get_close_matches(backend, known, n=1)

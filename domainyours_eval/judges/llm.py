@@ -99,6 +99,22 @@ class LLMJudge:
                                    max_retries=max_retries, backoff_base=backoff_base,
                                    backoff_max=backoff_max, prices=prices, sleep=sleep)
 
+    @classmethod
+    def from_spec(cls, spec: str, **options: Any) -> LLMJudge:
+        """A judge on any registered provider (``backend/model``), plug-ins included.
+
+        Options this class takes (``cache_dir``, ``max_attempts``...) go to it; the rest go to the
+        provider's factory, with ``role="judge"``.
+        """
+        import inspect
+
+        from ..providers import get_provider
+
+        mine = set(inspect.signature(cls.__init__).parameters) - {"self", "backend"}
+        judge_options = {k: v for k, v in options.items() if k in mine}
+        provider_options = {k: v for k, v in options.items() if k not in mine}
+        return cls(get_provider(spec, role="judge", **provider_options), **judge_options)
+
     @property
     def backend(self) -> Provider:
         """The provider (its former name)."""

@@ -1,6 +1,7 @@
-"""A prompted API model as the model under test: ``openai/<model>`` or ``anthropic/<model>``.
+"""A prompted model behind a provider as the model under test.
 
-So a frontier model can be the baseline a fine-tune is compared against. It goes through the same
+``openai/<model>``, ``anthropic/<model>``, or a plug-in provider's ``backend/model``. So a frontier
+model can be the baseline a fine-tune is compared against. It goes through the same
 provider and transport as the judges: the official SDK, our retries with jittered backoff (the
 SDK's own are off), the SQLite cache (a rerun pays nothing), and a concurrency limit here. The
 prompt is the task's own. Imported only when such a spec is used.
@@ -37,19 +38,20 @@ class APIModel:
                  cache_dir: str | Path | None = None, use_cache: bool = True,
                  logprobs: bool = False, sleep: Any = None) -> None:
         parts = split_model_spec(spec, warn=False)
-        if parts is None or parts[0] not in _KEYS:
-            raise ConfigError(f"Unknown API model spec {spec!r}; use openai/<model> or "
-                              "anthropic/<model>")
+        if parts is None or parts[0] == "hf":
+            raise ConfigError(f"Unknown API model spec {spec!r}; use openai/<model>, "
+                              "anthropic/<model> or a plug-in provider's backend/model")
         backend, model = parts
         self.name = f"{backend}/{model}"
-        self.env_var = _KEYS[backend]
+        self.env_var = _KEYS.get(backend)
         base_url = base_url or (os.environ.get("OPENAI_BASE_URL") if backend == "openai"
                                 else None)
-        if client is None and not os.environ.get(self.env_var) and not (
+        if self.env_var and client is None and not os.environ.get(self.env_var) and not (
             backend == "openai" and base_url
         ):
             raise GenerationError(f"{spec}: set {self.env_var} (or, for a local OpenAI-compatible "
                                   "server, pass base_url / OPENAI_BASE_URL)")
+        # What every provider factory receives; built-ins take more (base_url for openai).
         options: dict[str, Any] = {"client": client, "temperature": temperature,
                                    "max_tokens": max_tokens, "timeout": timeout, "role": "model"}
         if backend == "openai":
@@ -76,12 +78,16 @@ class APIModel:
                 "decoding": "greedy", "logprobs": self.logprobs}
 
     def _key(self, prompt: str) -> dict[str, Any]:
-        # The request's identity, as stored since API models first cached their answers.
-        return {"kind": "generation", "provider": self.provider.backend,
-                "model": self.provider.model, "base_url": redact_url(self.provider.server),
-                "prompt": prompt,
-                "temperature": self.temperature, "max_tokens": self.max_tokens,
-                "logprobs": self.logprobs}
+        # The request's identity, as stored since API models first cached their answers; a
+        # plug-in provider's own description joins it (it may have settings of its own).
+        key = {"kind": "generation", "provider": self.provider.backend,
+               "model": self.provider.model,
+               "base_url": redact_url(getattr(self.provider, "server", None)), "prompt": prompt,
+               "temperature": self.temperature, "max_tokens": self.max_tokens,
+               "logprobs": self.logprobs}
+        if self.env_var is None:
+            key["details"] = self.provider.describe()
+        return key
 
     async def _one(self, sem: asyncio.Semaphore, description: str
                    ) -> tuple[str, list[tuple[str, float]]]:

@@ -18,7 +18,7 @@ from ..errors import ConfigError, SpecDeprecationWarning
 
 __all__ = ["MODEL_BACKENDS", "MODEL_PREFIXES", "CallableModel", "GenerativeModel",
            "canonical_model_spec", "is_batched", "is_model_spec", "load_model",
-           "split_model_spec"]
+           "plugin_backends", "split_model_spec"]
 
 MODEL_BACKENDS = ("hf", "openai", "anthropic")
 """Backends of a model under test: ``hf/<folder, hub id or .gguf>``, ``openai/<model>``,
@@ -56,7 +56,17 @@ def split_model_spec(spec: str, *, warn: bool = True) -> tuple[str, str] | None:
                     warnings.warn(f"model spec {spec!r}: write {backend}/{spec[len(head):]} (the "
                                   f"'{head}' form will go)", SpecDeprecationWarning, stacklevel=3)
                 return backend, spec[len(head):]
+    backend, sep, model = spec.partition("/")
+    if sep and model and backend in plugin_backends():
+        return backend, model
     return None
+
+
+def plugin_backends() -> tuple[str, ...]:
+    """Provider backends third parties registered (entry points), beyond the built-in ones."""
+    from ..providers import list_providers
+
+    return tuple(b for b in list_providers() if b not in MODEL_BACKENDS)
 
 
 def canonical_model_spec(spec: str) -> str:
@@ -80,13 +90,16 @@ def is_model_spec(value: object) -> bool:
 def load_model(spec: str, **options: Any) -> GenerativeModel:
     """Build a model under test from a spec string (``hf/...``, ``openai/...``, ``anthropic/...``).
 
+    A plug-in provider's spec (``backend/model``) gives an ``APIModel`` on that provider.
+
     Raises:
         ConfigError: An unknown backend, with the known ones and the fix.
     """
     parts = split_model_spec(spec)
     if parts is None:
+        known = (*MODEL_BACKENDS, *plugin_backends())
         raise ConfigError(f"Unknown model spec {spec!r}; use one of: "
-                          f"{', '.join(b + '/<model>' for b in MODEL_BACKENDS)}, a predictions "
+                          f"{', '.join(b + '/<model>' for b in known)}, a predictions "
                           "file, or a Python callable")
     backend, name = parts
     if backend == "hf":
