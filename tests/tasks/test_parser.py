@@ -139,7 +139,7 @@ def test_constraint_checks_are_deterministic():
     assert check_constraints(desc, ()) == ()
 
 
-REFUSALS = [line for line in (Path(__file__).parent / "fixtures" / "refusals.txt").read_text(
+REFUSALS = [line for line in (Path(__file__).parents[1] / "fixtures" / "refusals.txt").read_text(
     encoding="utf-8").splitlines() if line.strip() and not line.startswith("#")]
 
 
@@ -150,7 +150,7 @@ def _apostrophes(text):
 def test_the_refusal_table_is_large_and_varied():
     variants = [v for line in REFUSALS for v in _apostrophes(line)]
     assert len(REFUSALS) >= 250 and len(variants) >= 500
-    text = (Path(__file__).parent / "fixtures" / "refusals.txt").read_text(encoding="utf-8")
+    text = (Path(__file__).parents[1] / "fixtures" / "refusals.txt").read_text(encoding="utf-8")
     english = text.split("# French")[0]
     others = [ln for ln in text.split("# French")[1].splitlines()
               if ln.strip() and not ln.startswith("#")]

@@ -81,7 +81,7 @@ def test_killed_run_resumes_without_paying_again(tmp_path):
     script = tmp_path / "run.py"
     script.write_text(textwrap.dedent(f"""
         import os, sys
-        sys.path.insert(0, {str(Path(__file__).parent)!r})
+        sys.path.insert(0, {str(Path(__file__).parents[1])!r})
         from conftest import Provider, openai_answer, openai_client
         from domainyours_eval import evaluate, get_judge
         sys.path.insert(0, {str(Path(__file__).parent)!r})
@@ -152,7 +152,7 @@ def test_judge_truth_is_pinned_per_test_set_and_judge(tmp_path):
 
 
 INJECTIONS = [json.loads(line) for line in
-              (Path(__file__).parent / "fixtures" / "injection.jsonl").read_text().splitlines()]
+              (Path(__file__).parents[1] / "fixtures" / "injection.jsonl").read_text().splitlines()]
 
 
 @pytest.mark.parametrize("case", INJECTIONS, ids=[c["id"] for c in INJECTIONS])

@@ -2,7 +2,7 @@
 
 The expected texts live in ``fixtures/console``. After a deliberate change to a view (or to the
 protocol, which moves numbers and fingerprints), rewrite them with
-``DOMAINYOURS_UPDATE_GOLDEN=1 pytest tests/test_console_views.py`` and review the diff.
+``DOMAINYOURS_UPDATE_GOLDEN=1 pytest tests/reports/test_console_views.py`` and review the diff.
 """
 
 import io
@@ -18,7 +18,7 @@ from domainyours_eval.reports import comparison_renderable, report_renderable, r
 from domainyours_eval.reports.build import build_report, build_single_report
 from domainyours_eval.tasks import data_path
 
-GOLDEN = Path(__file__).parent / "fixtures" / "console"
+GOLDEN = Path(__file__).parents[1] / "fixtures" / "console"
 WIDTH = 100
 
 
