@@ -42,7 +42,7 @@ def main() -> None:
         t0 = time.perf_counter()
         texts = model.generate(descriptions)
         elapsed = time.perf_counter() - t0
-        tokens = sum(len(model._tok(t, add_special_tokens=False)["input_ids"]) for t in texts)
+        tokens = sum(len(model.provider.tokenizer(t, add_special_tokens=False)["input_ids"]) for t in texts)
         results[batch] = (texts, tokens / elapsed)
         print(f"batch {batch:2d}: {tokens} tokens in {elapsed:.1f} s = {tokens / elapsed:.1f} "
               f"tokens/s; peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")

@@ -124,22 +124,31 @@ async def _judged(run: _Run, model: ModelInput, blocked: list[int], *,
     spec = judge if judge is not None else cfg.judge
     judge_obj = get_judge(spec, **cfg.judge_options(spec))
     given = await answers(model, ts, skip_ids=[ts.rows[i].id for i in blocked])
-    outputs: list[Any]
-    outputs, info, confidence = given.outputs, made_by or given.info, given.confidence
-    if model_name:
-        info = ModelInfo(name=model_name, source=info.source)
+    info = _named(made_by or given.info, model_name)
     truth_source = _truth_source(cfg, ts)
-    parsed: list[Any] = [parse_output(o) for o in outputs]
-    del outputs  # a large run holds each answer once, not three times
+    parsed: list[Any] = [parse_output(o) for o in given.outputs]
+    given.outputs.clear()  # a large run holds each answer once, not three times
     verdicts = await _judge_all(run, judge_obj, parsed, progress)
     pinned = _pin_truth(judge_obj, ts, verdicts, truth_source)
+    rows = _rows(ts, parsed, verdicts, truth_source, pinned, given.confidence)
+    return summarise(rows, cfg=cfg, ts=ts, info=info, judge=judge_obj,
+                     truth_source=truth_source, blocked=blocked)
+
+
+def _named(info: ModelInfo, model_name: str | None) -> ModelInfo:
+    """The model's record, under the name the caller chose for reports."""
+    return ModelInfo(name=model_name, source=info.source) if model_name else info
+
+
+def _rows(ts: TestSet, parsed: list[Any], verdicts: list[Any], truth_source: str,
+          pinned: dict[str, bool], confidence: list[dict[str, float]]) -> list[Any]:
+    """One result row per test row, each row's inputs let go as soon as it is built."""
     rows = []
     for i in range(len(ts)):
         rows.append(build_row(i, ts, parsed[i], verdicts[i], truth_source, pinned, confidence[i]))
         lean_rows(rows[-1:])
-        parsed[i] = verdicts[i] = None  # memory: each row's inputs go once it is built
-    return summarise(rows, cfg=cfg, ts=ts, info=info, judge=judge_obj,
-                     truth_source=truth_source, blocked=blocked)
+        parsed[i] = verdicts[i] = None  # memory: a 100k-row run never holds both at once
+    return rows
 
 
 def _truth_source(cfg: EvalConfig, ts: TestSet) -> str:

@@ -161,9 +161,9 @@ OverwriteOpt = Annotated[bool, typer.Option(
 
 
 def model_options(spec: str, *, adapter: str | None, max_new_tokens: int | None,
-                   device: str | None, dtype: str | None, base_url: str | None,
-                   logprobs: bool, timeout: float | None = None,
-                   retries: int | None = None) -> dict[str, Any]:
+                  device: str | None, dtype: str | None, base_url: str | None,
+                  logprobs: bool, timeout: float | None = None,
+                  retries: int | None = None) -> dict[str, Any]:
     """Constructor options for the model a spec names.
 
     An option that does not apply to that kind of model is an error, not silently ignored.

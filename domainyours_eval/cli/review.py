@@ -258,7 +258,7 @@ def judge_agreement_cmd(
 
     out_file(json_out, "--json")
     cfg = load_config(None, seed=seed, cache_dir=cache_dir, use_cache=False if no_cache else None,
-                  judge_max_tokens=judge_max_tokens, timeout=timeout, retries=retries)
+                      judge_max_tokens=judge_max_tokens, timeout=timeout, retries=retries)
     report = judge_agreement(testset, judge, predictions=predictions, config=cfg,
                              n_resamples=resamples)
     console = make_console()

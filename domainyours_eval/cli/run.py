@@ -87,20 +87,20 @@ def evaluate_cmd(
     out_folder(out)
     console = make_console()
     cfg = load_config(config, judge=judge, safety_truth=safety_truth, seed=seed,
-                  n_resamples=resamples, ci_method=ci_method, cache_dir=cache_dir,
-                  use_cache=False if no_cache else None, max_cost=max_cost,
-                  concurrency=concurrency, guard=guard, judge_max_tokens=judge_max_tokens,
-                  timeout=timeout, retries=retries, deadline=deadline,
-                  max_judge_error_rate=max_judge_error_rate)
+                      n_resamples=resamples, ci_method=ci_method, cache_dir=cache_dir,
+                      use_cache=False if no_cache else None, max_cost=max_cost,
+                      concurrency=concurrency, guard=guard, judge_max_tokens=judge_max_tokens,
+                      timeout=timeout, retries=retries, deadline=deadline,
+                      max_judge_error_rate=max_judge_error_rate)
     if (predictions is None) == (model is None):
         raise ConfigError("give exactly one of --predictions FILE or --model SPEC")
     from ..runner import evaluate
 
     if model is not None:
         opts = model_options(model, adapter=adapter, max_new_tokens=max_new_tokens,
-                              device=device, dtype=dtype, base_url=base_url, logprobs=logprobs,
-                              timeout=None if is_local(model) else timeout,
-                              retries=None if is_local(model) else retries)
+                             device=device, dtype=dtype, base_url=base_url, logprobs=logprobs,
+                             timeout=None if is_local(model) else timeout,
+                             retries=None if is_local(model) else retries)
         written = out / "predictions.jsonl"
         hint = (f"every finished batch is saved in {written} and finished judge calls are "
                 "cached; run the same command again to resume")
@@ -147,8 +147,8 @@ def generate_cmd(
     out_file(out)
     console = make_console()
     opts = model_options(model, adapter=adapter, max_new_tokens=max_new_tokens, device=device,
-                          dtype=dtype, base_url=base_url, logprobs=logprobs, timeout=timeout,
-                          retries=retries)
+                         dtype=dtype, base_url=base_url, logprobs=logprobs, timeout=timeout,
+                         retries=retries)
     from ..models import generate
 
     with Display(console, f"every finished batch is saved in {out}; run the same command "

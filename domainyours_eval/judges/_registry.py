@@ -8,32 +8,19 @@ prompt (``LLMJudge.from_spec``).
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Callable
-from importlib.metadata import EntryPoint, entry_points
 from typing import Any
 
 from .._deps import require
+from .._plugins import Registry
 from ..errors import ConfigError, UnknownJudgeError
 from .base import Judge, as_judge
 
 __all__ = ["get_judge", "list_judges", "register_judge"]
 
-Loader = Callable[[], Callable[..., Judge]]
-_LOADERS: dict[str, Loader] = {}
 ENTRY_POINT_GROUP = "domainyours_eval.judges"
-
-
-def register_judge(backend: str) -> Callable[[Loader], Loader]:
-    """Register a loader that returns the judge factory for ``backend`` (lowercase id)."""
-
-    def deco(loader: Loader) -> Loader:
-        if backend in _LOADERS:
-            raise ConfigError(f"judge backend {backend!r} is already registered")
-        _LOADERS[backend] = loader
-        return loader
-
-    return deco
+_REGISTRY: Registry[Callable[..., Judge]] = Registry("judge", ENTRY_POINT_GROUP)
+register_judge = _REGISTRY.register
 
 
 @register_judge("reference")
@@ -41,14 +28,6 @@ def _reference() -> Callable[..., Judge]:
     from .reference import ReferenceJudge
 
     return ReferenceJudge
-
-
-def _entry_point_loader(ep: EntryPoint) -> Loader:
-    def load() -> Callable[..., Judge]:
-        factory: Callable[..., Judge] = ep.load()
-        return factory
-
-    return load
 
 
 @register_judge("openai")
@@ -76,14 +55,9 @@ def _hf() -> Callable[..., Judge]:
     return make_judge
 
 
-def _plugin_loaders() -> dict[str, Loader]:
-    return {ep.name: _entry_point_loader(ep) for ep in entry_points(group=ENTRY_POINT_GROUP)
-            if ep.name not in _LOADERS}
-
-
 def list_judges() -> list[str]:
     """Names of every registered judge backend, built-in and plug-in."""
-    return sorted({**_LOADERS, **_plugin_loaders()})
+    return _REGISTRY.names()
 
 
 def get_judge(spec: str | Judge, **options: Any) -> Judge:
@@ -103,7 +77,7 @@ def get_judge(spec: str | Judge, **options: Any) -> Judge:
             raise ConfigError(f"judge must be a spec string or a Judge, got "
                               f"{type(spec).__name__}") from None
     backend, _, model = spec.partition("/")
-    loaders = {**_plugin_loaders(), **_LOADERS}
+    loaders = _REGISTRY.loaders()
     if backend not in loaders and model:
         from ..providers import list_providers
 
@@ -113,12 +87,7 @@ def get_judge(spec: str | Judge, **options: Any) -> Judge:
 
             return as_judge(LLMJudge.from_spec(spec, **options))
     if backend not in loaders:
-        known = sorted(loaders)
-        close = difflib.get_close_matches(backend, known, n=1)
-        hint = f" Did you mean {close[0]!r}?" if close else ""
-        raise UnknownJudgeError(
-            f"Unknown judge backend {backend!r} in {spec!r}. Registered: {', '.join(known)}.{hint}"
-        )
+        raise UnknownJudgeError(_REGISTRY.unknown(backend, spec))
     factory = loaders[backend]()
     if model:
         options = {"model": model, **options}

@@ -42,7 +42,7 @@ class APIModel:
             raise ConfigError(f"Unknown API model spec {spec!r}; use openai/<model>, "
                               "anthropic/<model> or a plug-in provider's backend/model")
         backend, model = parts
-        self.name = f"{backend}/{model}"
+        self.backend, self.model, self.name = backend, model, f"{backend}/{model}"
         self.env_var = _KEYS.get(backend)
         base_url = base_url or (os.environ.get("OPENAI_BASE_URL") if backend == "openai"
                                 else None)
@@ -65,6 +65,11 @@ class APIModel:
         self.temperature, self.max_tokens = temperature, max_tokens
         self.concurrency = concurrency
         self.logprobs = logprobs and backend == "openai"
+
+    @property
+    def cache(self) -> JudgeCache | None:
+        """The answer cache (shared with the judges), or ``None``."""
+        return self.transport.cache
 
     @property
     def calls(self) -> int:

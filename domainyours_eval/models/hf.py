@@ -38,8 +38,24 @@ class HFModel:
 
     device = property(lambda self: self.provider.device, doc="Where the model runs.")
     dtype = property(lambda self: self.provider.dtype, doc="The weights' dtype (None: default).")
-    max_new_tokens = property(lambda self: self.provider.max_new_tokens, doc="New-token cap.")
-    batch_size = property(lambda self: self.provider.batch_size, doc="Rows per forward pass.")
+
+    @property
+    def max_new_tokens(self) -> int | None:
+        """Cap on new tokens per answer."""
+        return self.provider.max_new_tokens
+
+    @max_new_tokens.setter
+    def max_new_tokens(self, value: int | None) -> None:
+        self.provider.max_new_tokens = value
+
+    @property
+    def batch_size(self) -> int:
+        """Rows per forward pass."""
+        return int(self.provider.batch_size)
+
+    @batch_size.setter
+    def batch_size(self, value: int) -> None:
+        self.provider.batch_size = value
 
     @property
     def shared_prefix_tokens(self) -> int:

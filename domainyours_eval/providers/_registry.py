@@ -1,39 +1,27 @@
 """The one provider registry: ``backend/model`` specs to provider objects, loaded on demand.
 
 Built-in loaders import their SDK only when asked for; third parties register through the
-``domainyours_eval.providers`` entry-point group (the entry point is a factory taking the model
-name and keyword options). Both roles look providers up here.
+``domainyours_eval.providers`` entry-point group. The entry point is a factory taking the model
+name and keyword options; both roles pass ``client``, ``temperature``, ``max_tokens``, ``timeout``
+and ``role`` (``"judge"`` or ``"model"``), and built-ins take more (``base_url`` for openai).
 """
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Callable
-from importlib.metadata import EntryPoint, entry_points
 from typing import Any
 
 from .._deps import require
+from .._plugins import Registry
 from ..errors import ConfigError
 from .base import Provider
 
 __all__ = ["ENTRY_POINT_GROUP", "get_provider", "list_providers", "register_provider"]
 
 Factory = Callable[..., Provider]
-Loader = Callable[[], Factory]
-_LOADERS: dict[str, Loader] = {}
 ENTRY_POINT_GROUP = "domainyours_eval.providers"
-
-
-def register_provider(backend: str) -> Callable[[Loader], Loader]:
-    """Register a loader that returns the provider factory for ``backend`` (lowercase id)."""
-
-    def deco(loader: Loader) -> Loader:
-        if backend in _LOADERS:
-            raise ConfigError(f"provider backend {backend!r} is already registered")
-        _LOADERS[backend] = loader
-        return loader
-
-    return deco
+_REGISTRY: Registry[Factory] = Registry("provider", ENTRY_POINT_GROUP)
+register_provider = _REGISTRY.register
 
 
 @register_provider("openai")
@@ -61,22 +49,9 @@ def _hf() -> Factory:
     return HFProvider
 
 
-def _entry_point_loader(ep: EntryPoint) -> Loader:
-    def load() -> Factory:
-        factory: Factory = ep.load()
-        return factory
-
-    return load
-
-
-def _loaders() -> dict[str, Loader]:
-    plugins = {ep.name: _entry_point_loader(ep) for ep in entry_points(group=ENTRY_POINT_GROUP)}
-    return {**plugins, **_LOADERS}
-
-
 def list_providers() -> list[str]:
     """Names of every registered provider backend, built-in and plug-in."""
-    return sorted(_loaders())
+    return _REGISTRY.names()
 
 
 def get_provider(spec: str, **options: Any) -> Provider:
@@ -87,13 +62,9 @@ def get_provider(spec: str, **options: Any) -> Provider:
             that are).
     """
     backend, _, model = spec.partition("/")
-    loaders = _loaders()
+    loaders = _REGISTRY.loaders()
     if backend not in loaders:
-        known = sorted(loaders)
-        close = difflib.get_close_matches(backend, known, n=1)
-        hint = f" Did you mean {close[0]!r}?" if close else ""
-        raise ConfigError(f"Unknown provider {backend!r} in {spec!r}. Registered: "
-                          f"{', '.join(known)}.{hint}")
+        raise ConfigError(_REGISTRY.unknown(backend, spec))
     if not model:
         raise ConfigError(f"{spec!r} names no model; write {backend}/<model>")
     return loaders[backend]()(model, **options)

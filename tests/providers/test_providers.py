@@ -119,7 +119,8 @@ def echo_plugin(tmp_path, monkeypatch):
     """A third-party provider registered by entry point: it answers with names or a verdict."""
     from importlib.metadata import EntryPoint
 
-    import domainyours_eval.providers._registry as registry
+    import domainyours_eval._plugins as plugins
+    from domainyours_eval.providers import ENTRY_POINT_GROUP
 
     (tmp_path / "echo_provider.py").write_text(
         "import json\n"
@@ -139,9 +140,9 @@ def echo_plugin(tmp_path, monkeypatch):
         "    async def aclose(self):\n"
         "        pass\n")
     monkeypatch.syspath_prepend(str(tmp_path))
-    ep = EntryPoint(name="echo", value="echo_provider:Echo", group=registry.ENTRY_POINT_GROUP)
-    monkeypatch.setattr(registry, "entry_points",
-                        lambda group: [ep] if group == registry.ENTRY_POINT_GROUP else [])
+    ep = EntryPoint(name="echo", value="echo_provider:Echo", group=ENTRY_POINT_GROUP)
+    monkeypatch.setattr(plugins, "entry_points",
+                        lambda group: [ep] if group == ENTRY_POINT_GROUP else [])
     return ep
 
 
