@@ -14,32 +14,26 @@ from rich.table import Table
 from rich.text import Text
 
 from ..protocol import METRICS, OUTCOMES
+from ._format import (
+    claim_ci,
+    claim_est,
+    clip,
+    fmt,
+    fmt_ci,
+    fmt_p,
+    fmt_pair,
+    metric_cell,
+    money,
+    pct,
+    rows_needed,
+)
 
 if TYPE_CHECKING:
     from ..comparison import Comparison
-    from ..results import EvalResults, MetricValue, RowResult
+    from ..results import EvalResults, RowResult
     from .model import ComparisonReport
 
 __all__ = ["comparison_renderable", "report_renderable", "results_renderable"]
-
-
-def _fmt(v: float | None, digits: int = 3, signed: bool = False) -> str:
-    if v is None:
-        return "n/a"
-    return f"{v:+.{digits}f}" if signed else f"{v:.{digits}f}"
-
-
-def _metric_cell(m: MetricValue) -> str:
-    if m.value is None:
-        return "n/a"
-    if m.ci_low is None or m.ci_high is None:
-        return _fmt(m.value)
-    return f"{m.value:.3f} [{m.ci_low:.3f}, {m.ci_high:.3f}]"
-
-
-def _clip(text: str, width: int = 70) -> str:
-    flat = " ".join(text.split())
-    return flat if len(flat) <= width else flat[: width - 1] + "\u2026"
 
 
 def _row_lines(rows: list[RowResult], title: str) -> RenderableType:
@@ -52,8 +46,8 @@ def _row_lines(rows: list[RowResult], title: str) -> RenderableType:
     for r in rows:
         answer = ", ".join(r.suggestions) if r.suggestions else f"({r.decision})"
         cats = " ".join(d.category for d in r.domains)
-        table.add_row(Text(r.id), Text(_clip(r.description, 48)), Text(_clip(answer, 44)),
-                      _fmt(r.row_score), cats)
+        table.add_row(Text(r.id), Text(clip(r.description, 48)), Text(clip(answer, 44)),
+                      fmt(r.row_score), cats)
     return table
 
 
@@ -74,7 +68,7 @@ def results_renderable(res: EvalResults) -> RenderableType:
         value = getattr(res.metrics, m.name)
         if value is None:
             continue  # a protocol-1 file lacks the newer metrics
-        metrics.add_row(Text(f"{m.label} ({m.name})"), _metric_cell(value), Text(value.method),
+        metrics.add_row(Text(f"{m.label} ({m.name})"), metric_cell(value), Text(value.method),
                         str(value.n))
 
     conf = Table(title="Safety outcomes")
@@ -93,7 +87,7 @@ def results_renderable(res: EvalResults) -> RenderableType:
     for col in ("slice", "rows", "quality", "allow_f1", "missed", "FP", "constraints"):
         slices.add_column(col, justify="left" if col == "slice" else "right")
     for tag, s in res.slices.items():
-        slices.add_row(Text(tag), str(s.n), _metric_cell(s.metrics.quality), _fmt(s.metrics.allow_f1.value),
+        slices.add_row(Text(tag), str(s.n), metric_cell(s.metrics.quality), fmt(s.metrics.allow_f1.value),
                        str(s.confusion.missed_inappropriate),
                        str(s.confusion.false_positive_inappropriate),
                        "-" if s.constraint_compliance is None else f"{s.constraint_compliance:.0%}")
@@ -126,20 +120,19 @@ def results_renderable(res: EvalResults) -> RenderableType:
         parts.append(Text(f"Input guardrail {g.spec}: blocked {len(g.blocked)} rows; alone it "
                           f"would miss {g.confusion.missed_inappropriate} harmful and refuse "
                           f"{g.confusion.false_positive_inappropriate} safe rows "
-                          f"(allow_f1 {_metric_cell(g.metrics.allow_f1)})"))
+                          f"(allow_f1 {metric_cell(g.metrics.allow_f1)})"))
     if res.confidence is not None:
         parts.append(Text(f"Confidence calibration: Spearman of name log-probability with judge "
-                          f"score {_metric_cell(res.confidence.spearman)} over "
+                          f"score {metric_cell(res.confidence.spearman)} over "
                           f"{res.confidence.n_names} names"))
     if res.judge.kappa_vs_dataset is not None or res.judge.agreement_vs_dataset is not None:
         parts.append(Text(
-            f"Judge vs dataset labels: agreement {_fmt(res.judge.agreement_vs_dataset)}, "
-            f"Cohen's kappa {_fmt(res.judge.kappa_vs_dataset)} over {res.judge.n_compared} rows"))
+            f"Judge vs dataset labels: agreement {fmt(res.judge.agreement_vs_dataset)}, "
+            f"Cohen's kappa {fmt(res.judge.kappa_vs_dataset)} over {res.judge.n_compared} rows"))
     return Panel(Group(*parts), title="domainyours-eval", expand=False)
 
 
 def _claims_table(claims: list[Any], alpha: float | None) -> Table:
-    from .html import claim_ci, claim_est, fmt_p, rows_needed
 
     t = Table(title="Claims the verdict rests on (Holm-adjusted; each interval at Holm's level)")
     for col in ("candidate vs incumbent", "claim (test)", "estimate", "interval", "p",
@@ -164,9 +157,9 @@ def comparison_renderable(cmp: Comparison) -> RenderableType:
     for n in names:
         table.add_column(Text(n), justify="right")
     for m in METRICS:
-        table.add_row(Text(m.label), *(_metric_cell(getattr(c.metrics, m.name)) if getattr(
+        table.add_row(Text(m.label), *(metric_cell(getattr(c.metrics, m.name)) if getattr(
             c.metrics, m.name) is not None else "n/a" for c in cmp.checkpoints))
-    table.add_row("safety cost per row", *(_metric_cell(c.safety_cost) for c in cmp.checkpoints))
+    table.add_row("safety cost per row", *(metric_cell(c.safety_cost) for c in cmp.checkpoints))
     for o in OUTCOMES:
         table.add_row(o, *(str(getattr(c.confusion, o)) for c in cmp.checkpoints))
 
@@ -185,7 +178,7 @@ def comparison_renderable(cmp: Comparison) -> RenderableType:
         for key, d in p.deltas.items():
             ci = "n/a" if d.ci_low is None or d.ci_high is None else (
                 f"[{d.ci_low:+.3f}, {d.ci_high:+.3f}]")
-            t.add_row(key, _fmt(d.delta, signed=True), ci, Text(d.method))
+            t.add_row(key, fmt(d.delta, signed=True), ci, Text(d.method))
         parts.append(t)
         parts.append(Text(p.verdict, style="italic"))
     parts.append(Text(cmp.recommendation, style="bold"))
@@ -196,8 +189,6 @@ def comparison_renderable(cmp: Comparison) -> RenderableType:
 
 def report_renderable(report: ComparisonReport) -> RenderableType:
     """The full comparison report in the terminal, from the same object as HTML and Markdown."""
-    from .html import fmt_ci, fmt_pair, money, pct
-
     cps = report.checkpoints
     parts: list[RenderableType] = [
         Text(report.title, style="bold"),
@@ -234,7 +225,7 @@ def report_renderable(report: ComparisonReport) -> RenderableType:
             deltas.add_column(col)
         for d in report.deltas:
             deltas.add_row(Text(f"{d.b} - {d.a}"), Text(d.label or d.metric),
-                           _fmt(d.delta, signed=True),
+                           fmt(d.delta, signed=True),
                            fmt_pair(d.low, d.high), d.method)
         parts.append(deltas)
     slices = Table(title="Slices")
@@ -259,9 +250,9 @@ def report_renderable(report: ComparisonReport) -> RenderableType:
         for c in cps:
             t.add_column(Text(c))
         for row in section.rows:
-            t.add_row(Text(row.id), Text(_clip(row.description, 40)),
-                      *(Text(f"{a.outcome or 'n/a'} {_fmt(a.row_score)}: "
-                             + _clip(", ".join(d.domain for d in a.domains) or a.raw_output, 40))
+            t.add_row(Text(row.id), Text(clip(row.description, 40)),
+                      *(Text(f"{a.outcome or 'n/a'} {fmt(a.row_score)}: "
+                             + clip(", ".join(d.domain for d in a.domains) or a.raw_output, 40))
                         for a in row.answers))
         parts.append(t)
     judges = Table(title="Judge")

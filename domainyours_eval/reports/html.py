@@ -14,72 +14,13 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from ..protocol import OUTCOMES
 from ..tasks.domain_suggestion import VIOLATION_CODES
 from ..types import CATEGORIES
+from ._format import claim_ci, claim_est, fmt, fmt_ci, fmt_p, fmt_pair, money, pct, rows_needed
 from .svg import bars, forest
 
 if TYPE_CHECKING:
-    from .model import ClaimRow, ComparisonReport, Interval
+    from .model import ComparisonReport
 
 __all__ = ["render_html"]
-
-
-def fmt(v: float | None, signed: bool = False) -> str:
-    """A number with three decimals, ``n/a`` when undefined."""
-    if v is None:
-        return "n/a"
-    return f"{v:+.3f}" if signed else f"{v:.3f}"
-
-
-def fmt_pair(lo: float | None, hi: float | None) -> str:
-    """A CI as ``[lo, hi]``."""
-    return "n/a" if lo is None or hi is None else f"[{lo:+.3f}, {hi:+.3f}]"
-
-
-def fmt_ci(v: Interval) -> str:
-    """A value with its CI."""
-    if v.value is None:
-        return "n/a"
-    if v.low is None or v.high is None:
-        return f"{v.value:.3f}"
-    return f"{v.value:.3f} [{v.low:.3f}, {v.high:.3f}]"
-
-
-def pct(v: float | None, signed: bool = False) -> str:
-    """A share as a percentage."""
-    if v is None:
-        return "-"
-    return f"{v * 100:+.1f}%" if signed else f"{v * 100:.1f}%"
-
-
-def fmt_p(p: float | None) -> str:
-    """A p-value: three decimals, ``< 0.001`` below that, ``n/a`` when undefined."""
-    if p is None:
-        return "n/a"
-    return "< 0.001" if p < 0.001 else f"{p:.3f}"
-
-
-def claim_est(c: ClaimRow) -> str:
-    """A claim's estimate on its own scale (a share, or a signed difference)."""
-    if c.estimate is None:
-        return "n/a"
-    return f"{c.estimate:.2f}" if c.null else f"{c.estimate:+.3f}"
-
-
-def claim_ci(c: ClaimRow) -> str:
-    """A claim's interval with the level it is at."""
-    if c.low is None or c.high is None or c.level is None:
-        return "n/a"
-    pair = f"[{c.low:.2f}, {c.high:.2f}]" if c.null else f"[{c.low:+.3f}, {c.high:+.3f}]"
-    return f"{pair} at {100 * (1 - c.level):.1f}%"
-
-
-def rows_needed(v: float | None) -> str:
-    """Rows a decisive answer needs, ``-`` when nothing differs."""
-    return "-" if v is None else f"{int(v):,}"
-
-
-def money(v: float | None) -> str:
-    """A USD amount, ``-`` when unknown or free."""
-    return "-" if v is None else f"${v:.4f}"
 
 
 def _env() -> Environment:

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from ..protocol import OUTCOMES
 from ..types import CATEGORIES
-from .html import claim_ci, claim_est, fmt, fmt_ci, fmt_p, fmt_pair, money, pct, rows_needed
+from ._format import claim_ci, claim_est, fmt, fmt_ci, fmt_p, fmt_pair, money, pct, rows_needed
 
 if TYPE_CHECKING:
     from .model import ComparisonReport
