@@ -35,8 +35,14 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-__all__ = ["CACHE_FILE", "LEASE_SECONDS", "CacheCheck", "CacheWarning", "JudgeCache",
-           "canonical_json", "check_cache", "default_cache_dir", "repair_cache", "request_key"]
+from ._relocated import relocated
+
+__all__ = ["CACHE_FILE", "LEASE_SECONDS", "SCHEMA", "CacheWarning", "JudgeCache", "canonical_json",
+           "connect", "default_cache_dir", "integrity", "is_damaged", "request_key"]
+
+# Check and repair moved to ``cache_repair``, which builds on this module.
+__getattr__ = relocated(__name__, "domainyours_eval.cache_repair",
+                        ["CacheCheck", "check_cache", "repair_cache"])
 
 CACHE_FILE = "judge-cache.sqlite3"
 LEASE_SECONDS = 30.0
@@ -177,6 +183,8 @@ class JudgeCache:
         self._conn.executescript(SCHEMA)
 
     def _rebuild(self, problem: str) -> None:
+        from .cache_repair import repair_cache
+
         found = repair_cache(self.directory, problem=problem)
         warnings.warn(
             f"the judge cache {str(self.path)!r} was damaged ({problem}): moved to "
@@ -322,6 +330,3 @@ class JudgeCache:
         """Close the database connection."""
         self._conn.close()
 
-
-# Check and repair live in their own module, which builds on the helpers above.
-from .cache_repair import CacheCheck, check_cache, repair_cache  # noqa: E402

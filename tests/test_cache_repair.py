@@ -12,7 +12,8 @@ import time
 import pytest
 from loopback import LoopbackServer
 
-from domainyours_eval.cache import CACHE_FILE, LEASE_SECONDS, JudgeCache, check_cache, repair_cache
+from domainyours_eval.cache import CACHE_FILE, LEASE_SECONDS, JudgeCache
+from domainyours_eval.cache_repair import check_cache, repair_cache
 
 CLI = [sys.executable, "-m", "domainyours_eval"]
 

@@ -117,6 +117,45 @@ def test_no_module_is_much_over_400_lines():
     assert not long, long
 
 
+def _graph():
+    mods = dict(_modules())
+    graph = {}
+    for module, path in mods.items():
+        edges = set()
+        for target, names, _ in _imports(module, path, top_level_only=True):
+            # "from package import submodule" imports the submodule.
+            edges |= {f"{target}.{n}" for n in names if f"{target}.{n}" in mods}
+            if target in mods:
+                edges.add(target)
+        graph[module] = edges - {module}
+    return graph
+
+
+def _cycle_from(start, graph):
+    """A module-level import path from ``start`` back to itself, or ``None``."""
+    stack, seen = [(start, [start])], set()
+    while stack:
+        node, path = stack.pop()
+        for nxt in graph.get(node, ()):
+            if nxt == start:
+                return [*path, start]
+            if nxt not in seen:
+                seen.add(nxt)
+                stack.append((nxt, [*path, nxt]))
+    return None
+
+
+def test_no_module_level_import_cycle():
+    graph = _graph()
+    cycles = [c for m in graph if (c := _cycle_from(m, graph))]
+    assert not cycles, " -> ".join(cycles[0])
+
+
+def test_the_cycle_check_finds_a_cycle():
+    assert _cycle_from("a", {"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
+    assert _cycle_from("a", {"a": {"b"}, "b": {"c"}, "c": set()}) is None
+
+
 def test_the_rules_see_real_imports():
     # The checks above would pass vacuously if the walker found nothing.
     found = {t for m, p in _modules() if _is(m, "runner")

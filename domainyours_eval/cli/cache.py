@@ -37,7 +37,7 @@ def _print_check(found: Any) -> None:
 @expected_errors
 def cache_check_cmd(cache_dir: CacheDirOpt = None) -> None:
     """Run SQLite's full integrity check on the cache; exit 0 when sound, 1 when damaged."""
-    from ..cache import check_cache
+    from ..cache_repair import check_cache
 
     found = check_cache(cache_dir)
     _print_check(found)
@@ -51,6 +51,6 @@ def cache_check_cmd(cache_dir: CacheDirOpt = None) -> None:
 @expected_errors
 def cache_repair_cmd(cache_dir: CacheDirOpt = None) -> None:
     """Rebuild a damaged cache from every row that can be read (the damaged file is kept)."""
-    from ..cache import repair_cache
+    from ..cache_repair import repair_cache
 
     _print_check(repair_cache(cache_dir))

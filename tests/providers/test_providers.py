@@ -100,6 +100,7 @@ def test_transport_caches_accepted_answers_only_and_retries_transient_errors(tmp
     ("domainyours_eval.models_api", "APIModel", "domainyours_eval.models.api"),
     ("domainyours_eval.predictions", "read_predictions", "domainyours_eval.models.predictions"),
     ("domainyours_eval.lm_eval_import", "import_lm_eval_samples", "domainyours_eval.harness"),
+    ("domainyours_eval.cache", "repair_cache", "domainyours_eval.cache_repair"),
 ])
 def test_former_module_names_still_import_with_a_deprecation_warning(old, name, new):
     import importlib
