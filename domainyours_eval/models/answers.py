@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from ..errors import ConfigError
 from ..results import ModelInfo
@@ -117,7 +117,7 @@ async def answers(model: ModelInput, testset: TestSet, *, skip_ids: Collection[s
         return Answers(_fill([from_file[i] for i in keep], keep, n, "[]"),
                        ModelInfo(name=path.stem, source=str(path)),
                        _fill([conf[i] for i in keep], keep, n, {}))
-    outputs: list[Any] = list(model)  # type: ignore[arg-type]  # neither callable nor path
+    outputs: list[Any] = list(cast("Sequence[Any]", model))  # not callable, not a path
     if len(outputs) != n:
         raise ConfigError(f"got {len(outputs)} model outputs for {n} test rows; pass one per row, "
                           "in test-set order")
