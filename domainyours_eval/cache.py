@@ -67,6 +67,20 @@ CREATE TABLE IF NOT EXISTS leases (
     owner TEXT NOT NULL,
     expires REAL NOT NULL
 );
+CREATE TABLE IF NOT EXISTS batches (
+    id TEXT PRIMARY KEY,
+    backend TEXT NOT NULL,
+    model TEXT NOT NULL,
+    created REAL NOT NULL,
+    status TEXT NOT NULL,
+    n INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS batch_items (
+    custom_id TEXT NOT NULL,
+    batch_id TEXT NOT NULL,
+    request TEXT NOT NULL,
+    PRIMARY KEY (custom_id, batch_id)
+);
 -- A stored answer ends its lease in the same statement: one commit per paid call.
 CREATE TRIGGER IF NOT EXISTS answered AFTER INSERT ON calls
 BEGIN
@@ -321,6 +335,20 @@ class JudgeCache:
             self._conn.executemany(
                 "INSERT OR IGNORE INTO truth (testset, judge, row_id, appropriate) "
                 "VALUES (?, ?, ?, ?)", [(testset, judge, r, int(a)) for r, a in flags.items()])
+        except BaseException:
+            self._conn.execute("ROLLBACK")
+            raise
+        self._conn.execute("COMMIT")
+
+    def execute(self, sql: str, args: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        """Run one statement on the store (rebuilt if found damaged) and return its rows."""
+        return self._run(sql, args).fetchall()
+
+    def execute_many(self, sql: str, rows: list[tuple[Any, ...]]) -> None:
+        """Run one statement for each of ``rows`` in a single transaction."""
+        self._run("BEGIN")
+        try:
+            self._conn.executemany(sql, rows)
         except BaseException:
             self._conn.execute("ROLLBACK")
             raise

@@ -67,6 +67,11 @@ class EvalConfig(BaseModel):
     deadline: float | None = Field(None, gt=0)
     """Seconds judging may take in all; past it the run stops, and a rerun resumes from the
     cache."""
+    batch: bool = False
+    """Send the judge's uncached calls as provider batch jobs (openai, anthropic): half the
+    price, no rate limits, results within 24 hours; a rerun resumes the same jobs."""
+    batch_poll: float = Field(30.0, gt=0)
+    """Seconds between checks on running batch jobs."""
     policy: DecisionPolicy = Field(default_factory=DecisionPolicy)
     """The decision policy comparisons of these results follow (``[eval.policy]`` in TOML)."""
 

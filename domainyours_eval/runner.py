@@ -22,6 +22,7 @@ from .errors import ConfigError, CostLimitError
 from .judges import Judge, JudgeInput, Judgment, get_judge
 from .judges.pool import judge_rows
 from .models import ModelInput, answers, can_generate, generate
+from .providers.batch import BatchJob, BatchSettings
 from .results import EvalResults, ModelInfo
 from .summary import build_row, protocol_fingerprint, summarise
 from .tasks.domain_suggestion import (
@@ -32,6 +33,7 @@ from .tasks.domain_suggestion import (
 __all__ = ["ModelInput", "aevaluate", "evaluate", "protocol_fingerprint"]
 
 ProgressFn = Callable[[int, int], None]
+BatchUpdate = Callable[[list[BatchJob], float], None]
 Truth = Literal["safe", "harmful"]
 
 
@@ -57,6 +59,8 @@ class _Run:
         self.cfg = cfg
         self.ts = load_testset(testset)
         self.end = None if cfg.deadline is None else time.monotonic() + cfg.deadline
+        self.on_batch: BatchUpdate | None = None
+        """Told of every batch job after each round of status checks."""
 
     def left(self) -> float | None:
         """Seconds left before the deadline (``None``: no deadline)."""
@@ -102,10 +106,12 @@ async def aevaluate(
     progress: ProgressFn | None = None,
     predictions_out: str | Path | None = None,
     generate_options: dict[str, Any] | None = None,
+    on_batch: BatchUpdate | None = None,
     **options: Any,
 ) -> EvalResults:
     """Async form of ``evaluate`` (use it where an event loop is already running)."""
     run = _Run(testset, config, options)
+    run.on_batch = on_batch
     blocked = await _screen(run)
     made_by = None
     if predictions_out is not None:
@@ -169,11 +175,15 @@ async def _judge_all(run: _Run, judge: Judge, parsed: list[Any], progress: Progr
     items = [JudgeInput(description=r.description, domains=p.domains,
                         constraints=detect_constraints(r.description), row_id=r.id)
              for r, p in zip(run.ts.rows, parsed)]
+    judge.use_batches(BatchSettings(poll=cfg.batch_poll, on_update=run.on_batch)
+                      if cfg.batch else None)
     if cfg.max_cost is not None:
         _check_cost(judge, items, cfg.max_cost)
     judge.start_run(max_cost=cfg.max_cost)
+    # Batch jobs take every uncached row at once; direct calls go a few at a time.
+    concurrency = max(1, len(items)) if cfg.batch else cfg.concurrency
     try:
-        return await judge_rows(judge, items, cfg.concurrency, progress,
+        return await judge_rows(judge, items, concurrency, progress,
                                 max_error_rate=cfg.max_judge_error_rate, deadline=run.left(),
                                 stated_deadline=cfg.deadline)
     finally:
@@ -201,6 +211,7 @@ def evaluate(
     progress: ProgressFn | None = None,
     predictions_out: str | Path | None = None,
     generate_options: dict[str, Any] | None = None,
+    on_batch: BatchUpdate | None = None,
     **options: Any,
 ) -> EvalResults:
     """Evaluate a model's answers on a test set with a judge, under the fixed protocol.
@@ -219,6 +230,8 @@ def evaluate(
             rows the guard blocks are never shown to the model.
         generate_options: Passed to ``generate`` (``batch_size``, ``overwrite``, ``progress``,
             ``on_stage``, the model's constructor options).
+        on_batch: With ``batch=True``, called as ``on_batch(jobs, seconds)`` after each round of
+            status checks on the judge's batch jobs.
 
     Returns:
         The ``EvalResults`` (``.metrics.quality``, ``.confusion``, ``.rows``, ``.save(dir)``).
@@ -231,6 +244,7 @@ def evaluate(
         raise ConfigError("evaluate() was called inside a running event loop; use "
                           "`await aevaluate(...)` there instead")
     run = _Run(testset, config, options)
+    run.on_batch = on_batch
     blocked = asyncio.run(_screen(run))
     made_by = None
     if predictions_out is not None:

@@ -2,7 +2,8 @@
 
 A judge is any object that follows the ``Judge`` protocol: a ``name``, a ``fingerprint``, an
 ``async judge(item)`` method and the run session around it (``start_run`` with the run's cost
-limit, ``estimate_cost``, ``aclose``, ``info``, and the ``truth_store`` that pins its flags).
+limit, ``estimate_cost``, ``aclose``, ``info``, the ``truth_store`` that pins its flags, and
+``use_batches`` for provider batch jobs).
 ``JudgeBase`` gives the session's do-nothing defaults to a judge that makes no paid calls; a
 third-party judge with only the first three members is completed by ``as_judge``. A verdict
 that breaks the rubric (a score out of range, an unknown category, names that do not match the
@@ -15,10 +16,13 @@ import asyncio
 import hashlib
 import json
 from collections.abc import Coroutine, Sequence
-from typing import Any, Protocol, TypeVar, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, runtime_checkable
 
-from ..errors import JudgeResponseError
+from ..errors import ConfigError, JudgeResponseError
 from ..types import CATEGORIES, CRITERIA, SCORE_MAX, SCORE_MIN, JudgeInput, Judgment
+
+if TYPE_CHECKING:
+    from ..providers.batch import BatchSettings
 
 __all__ = ["Judge", "JudgeBase", "TruthStore", "as_judge", "fingerprint_of", "judge_sync",
            "validate_judgment"]
@@ -66,6 +70,14 @@ class Judge(Protocol):
         """Where the judge's appropriateness flags are pinned per test set (``None``: nowhere)."""
         ...
 
+    def use_batches(self, settings: BatchSettings | None) -> None:
+        """Send this run's uncached calls as provider batch jobs (``None``: directly).
+
+        Raises:
+            ConfigError: The judge cannot use batch jobs.
+        """
+        ...
+
 
 class TruthStore(Protocol):
     """Pinned appropriateness flags per (test set, judge fingerprint): the first run decides."""
@@ -101,13 +113,29 @@ class JudgeBase:
         """Flags are not pinned."""
         return None
 
+    def use_batches(self, settings: BatchSettings | None) -> None:
+        """Only judges that call a batch-capable provider can batch."""
+        if settings is not None:
+            raise ConfigError(f"the judge {getattr(self, 'name', type(self).__name__)!r} makes "
+                              "no provider calls to batch; drop --batch")
+
 
 class _Completed(JudgeBase):
-    """A judge with only ``name``, ``fingerprint`` and ``judge``, given the default session."""
+    """A judge with only some of the session, given the defaults for the rest."""
 
     def __init__(self, inner: Any) -> None:
         self._inner = inner
         self.name = str(inner.name)
+        # Whatever part of the session the judge has is its own.
+        for member in ("start_run", "estimate_cost", "aclose", "info", "use_batches"):
+            if callable(getattr(inner, member, None)):
+                setattr(self, member, getattr(inner, member))
+
+    @property
+    def truth_store(self) -> TruthStore | None:
+        """The judge's own store, if it has one."""
+        store: TruthStore | None = getattr(self._inner, "truth_store", None)
+        return store
 
     @property
     def fingerprint(self) -> str:

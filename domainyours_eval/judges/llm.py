@@ -18,6 +18,7 @@ from ..cache import JudgeCache
 from ..errors import CostLimitError, JudgeAuthError, JudgeRequestError, TransientJudgeError
 from ..protocol import JUDGING_VERSION
 from ..providers.base import ChatRequest, Completion, OwnedClient, Provider
+from ..providers.batch import BATCH_DISCOUNT, BatchSettings
 from ..providers.transport import (
     CACHE_READ_DISCOUNT,
     DEFAULT_PRICES,
@@ -158,6 +159,14 @@ class LLMJudge:
         """USD cost of one call's usage (0 when the price is unknown)."""
         return self.transport.cost_of(usage)
 
+    def use_batches(self, settings: BatchSettings | None) -> None:
+        """Send this run's uncached calls as provider batch jobs, at the batch price.
+
+        Raises:
+            ConfigError: The provider takes no batch jobs, or the cache is off.
+        """
+        self.transport.use_batches(settings)
+
     @property
     def truth_store(self) -> JudgeCache | None:
         """The cache, which also pins this judge's flags per test set."""
@@ -209,7 +218,7 @@ class LLMJudge:
             tokens_in = (len(prompt.system) + len(prompt.user)) / 4
             tokens_out = 60 + 40 * len(item.domains)
             total += (tokens_in * p_in + tokens_out * p_out) / 1e6
-        return total
+        return total * (BATCH_DISCOUNT if self.transport.batches is not None else 1.0)
 
     async def judge(self, item: JudgeInput) -> Judgment:
         """Judge one row: from the cache when possible, else by calling the model."""
@@ -226,6 +235,12 @@ class LLMJudge:
         """Run facts for results and reports: calls, cache hits, tokens, cost, details."""
         details = {k: str(v) for k, v in self.details().items()}
         details["shuffle_seed"] = str(self.shuffle_seed)
+        if self.transport.batches is not None:
+            queue = self.transport.batches
+            details["batch"] = (f"{self.transport.batch_lines} answers from batch jobs "
+                                f"({queue.submitted} lines submitted, {queue.resumed} resumed from "
+                                f"an earlier run; {len(queue.jobs)} jobs), at "
+                                f"{BATCH_DISCOUNT:.0%} of the direct price")
         return {"calls": self.calls, "cache_hits": self.cache_hits, "usage": dict(self.usage),
                 "cost_usd": None if self.price is None else round(self.spent, 6),
                 "details": details}

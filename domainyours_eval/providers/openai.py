@@ -13,19 +13,23 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+from collections.abc import Sequence
 from typing import Any
 
 import openai
 
 from .._urls import redact_url
-from ..errors import JudgeAuthError
+from ..errors import JudgeAuthError, JudgeError
 from .base import ChatRequest, Completion, OwnedClient
+from .batch import BatchJob, BatchLineError, Status, line_json
 from .transport import DEFAULT_TIMEOUT, map_sdk_error
 
 __all__ = ["MODES", "OpenAIProvider"]
 
 MODES = ("json_schema", "json_object_schema", "prompt_only")
 _REJECTION_HINTS = ("response_format", "json_schema", "input should be", "schema", "json_object")
+_BATCH_STATUS: dict[str, Status] = {"completed": "ended", "failed": "failed", "expired": "expired",
+                 "cancelled": "cancelled"}
 
 
 class OpenAIProvider(OwnedClient):
@@ -33,6 +37,9 @@ class OpenAIProvider(OwnedClient):
 
     backend = "openai"
     env_var = "OPENAI_API_KEY"
+    max_batch_requests = 50_000
+    max_batch_bytes = 190 * 2**20
+    """Under the Batch API's 200 MB input file limit."""
 
     def __init__(self, model: str, *, client: openai.AsyncOpenAI | None = None,
                  base_url: str | None = None, temperature: float = 0.0, max_tokens: int = 1200,
@@ -79,9 +86,8 @@ class OpenAIProvider(OwnedClient):
             return {"type": "json_object", "schema": schema}
         return None
 
-    async def complete(self, request: ChatRequest) -> Completion:
-        """One chat completion; falls back a mode when the server rejects the format."""
-        mode = self.mode
+    def body(self, request: ChatRequest, mode: str | None = None) -> dict[str, Any]:
+        """The chat completion request body (the same for a direct call and a batch line)."""
         messages = [{"role": "user", "content": request.user}]
         if request.system is not None:
             messages.insert(0, {"role": "system", "content": request.system})
@@ -91,9 +97,17 @@ class OpenAIProvider(OwnedClient):
         }
         if request.logprobs:
             body["logprobs"] = True
-        fmt = self._format(mode, request.schema) if request.schema is not None else None
+        fmt = (self._format(mode or self.mode, request.schema) if request.schema is not None
+               else None)
         if fmt is not None:
             body["response_format"] = fmt
+        return body
+
+    async def complete(self, request: ChatRequest) -> Completion:
+        """One chat completion; falls back a mode when the server rejects the format."""
+        mode = self.mode
+        body = self.body(request, mode)
+        fmt = body.get("response_format")
         try:
             # The SDK's documented raw POST (same wire format, same auth, errors and timeouts)
             # returning the body as bytes: the SDK's typed request transform and response model
@@ -115,6 +129,86 @@ class OpenAIProvider(OwnedClient):
             raise map_sdk_error(err, openai, name=f"openai/{self.model}",
                                 env_var=self.env_var) from err
         return read_completion(raw)
+
+    # --- batch jobs (the Batch API: a JSONL file of requests, results by custom_id) ----------
+
+    def _error(self, err: Exception) -> Exception:
+        return map_sdk_error(err, openai, name=f"openai/{self.model}", env_var=self.env_var)
+
+    def batch_line(self, custom_id: str, request: ChatRequest) -> str:
+        """One Batch API input line: the same body a direct call sends."""
+        return line_json({"custom_id": custom_id, "method": "POST",
+                          "url": "/v1/chat/completions", "body": self.body(request)})
+
+    async def batch_submit(self, lines: Sequence[str]) -> str:
+        """Upload the lines as a file and create a 24-hour batch over it."""
+        data = ("\n".join(lines) + "\n").encode()
+        try:
+            upload = await self.client.files.create(file=("domainyours-batch.jsonl", data),
+                                                    purpose="batch")
+            batch = await self.client.batches.create(input_file_id=upload.id,
+                                                     endpoint="/v1/chat/completions",
+                                                     completion_window="24h")
+        except openai.OpenAIError as err:
+            raise self._error(err) from err
+        return str(batch.id)
+
+    async def batch_status(self, batch_id: str) -> BatchJob:
+        """The batch's status and request counts."""
+        try:
+            batch = await self.client.batches.retrieve(batch_id)
+        except openai.OpenAIError as err:
+            raise self._error(err) from err
+        counts = batch.request_counts.model_dump() if batch.request_counts else {}
+        return BatchJob(id=batch_id, status=_BATCH_STATUS.get(batch.status, "running"),
+                        counts={k: int(v) for k, v in counts.items()},
+                        provider_status=str(batch.status))
+
+    async def batch_results(self, batch_id: str) -> dict[str, Completion | JudgeError]:
+        """Every line of the output and error files, by custom_id (they come in any order)."""
+        try:
+            batch = await self.client.batches.retrieve(batch_id)
+            texts = [(await self.client.files.content(f)).text
+                     for f in (batch.output_file_id, batch.error_file_id) if f]
+        except openai.OpenAIError as err:
+            raise self._error(err) from err
+        out: dict[str, Completion | JudgeError] = {}
+        for text in texts:
+            for line in text.splitlines():
+                if line.strip():
+                    cid, got = self._read_line(line)
+                    if cid is not None and (cid not in out or isinstance(got, Completion)):
+                        out[cid] = got
+        return out
+
+    def _read_line(self, line: str) -> tuple[str | None, Completion | JudgeError]:
+        """A result line in either failure shape: ``error`` set, or a 4xx/5xx ``response``."""
+        name = f"openai/{self.model}"
+        try:
+            rec = json.loads(line)
+        except ValueError:
+            return None, BatchLineError(f"{name}: unreadable batch result line")
+        if not isinstance(rec, dict):
+            return None, BatchLineError(f"{name}: unreadable batch result line")
+        cid = rec.get("custom_id") if isinstance(rec.get("custom_id"), str) else None
+        error = rec.get("error") if isinstance(rec.get("error"), dict) else None
+        response = rec.get("response") if isinstance(rec.get("response"), dict) else None
+        code = response.get("status_code") if response else None
+        if error is None and response is not None and isinstance(code, int) and code < 400:
+            return cid, read_completion(json.dumps(response.get("body")).encode())
+        body = response.get("body") if response else None
+        detail = (body.get("error") if isinstance(body, dict) else None) or error or {}
+        message = detail.get("message") if isinstance(detail, dict) else None
+        kind = detail.get("code") if isinstance(detail, dict) else None
+        return cid, BatchLineError(f"{name}: batch line failed (HTTP {code or '-'}, "
+                                   f"{kind or 'error'}): {message or 'no message'}")
+
+    async def batch_cancel(self, batch_id: str) -> None:
+        """Ask the Batch API to stop the batch."""
+        try:
+            await self.client.batches.cancel(batch_id)
+        except openai.OpenAIError as err:
+            raise self._error(err) from err
 
 
 def read_completion(raw: bytes) -> Completion:

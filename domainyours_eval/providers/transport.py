@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 
 from ..cache import JudgeCache, canonical_json, request_key
 from ..errors import (
+    ConfigError,
     CostLimitError,
     JudgeAuthError,
     JudgeError,
@@ -26,6 +27,7 @@ from ..errors import (
     TransientJudgeError,
 )
 from .base import ChatRequest, Completion, Provider
+from .batch import BATCH_DISCOUNT, BatchLineError, BatchQueue, BatchSettings
 
 __all__ = ["CACHE_READ_DISCOUNT", "DEFAULT_PRICES", "DEFAULT_RETRIES", "DEFAULT_TIMEOUT",
            "TIMEOUT_RETRIES", "Sleep", "Transport", "map_sdk_error", "retry_after_seconds",
@@ -72,7 +74,29 @@ class Transport:
         self.backoff_max = backoff_max
         self.prices = {**DEFAULT_PRICES, **(prices or {})}
         self._sleep: Sleep = sleep or asyncio.sleep
+        self.batches: BatchQueue | None = None
+        """Set by ``use_batches``: uncached calls go to provider batch jobs."""
         self.start_run()
+
+    def use_batches(self, settings: BatchSettings | None) -> None:
+        """Send uncached calls as provider batch jobs (``None``: call directly again).
+
+        Raises:
+            ConfigError: The provider takes no batch jobs, or there is no cache to record them.
+        """
+        if settings is None:
+            self.batches = None
+            return
+        if self.cache is None:
+            raise ConfigError("batch mode records its jobs in the cache: drop --no-cache "
+                              "(use_cache=False)")
+        self.batches = BatchQueue(self.provider, self.cache, settings, retry=self._retry,
+                                  sleep=self._sleep)
+
+    async def _retry(self, call: Callable[[], Awaitable[T]]) -> T:
+        return await with_retries(call, name=self.name, max_retries=self.max_retries,
+                                  backoff_base=self.backoff_base, backoff_max=self.backoff_max,
+                                  sleep=self._sleep)
 
     def start_run(self, *, max_cost: float | None = None) -> None:
         """Reset the counters and set the spending limit, checked before every call."""
@@ -80,6 +104,8 @@ class Transport:
         self.cache_hits = 0
         self.usage = {"input_tokens": 0, "output_tokens": 0, "cache_read_tokens": 0,
                       "cache_write_tokens": 0}
+        self.batch_lines = 0
+        """Answers that came from batch jobs this run."""
         self.spent = 0.0
         """Cost of this run's calls so far, in USD (0 when the price is unknown)."""
         self.max_cost: float | None = max_cost
@@ -120,6 +146,8 @@ class Transport:
         if self.cache is None:
             return await self._paid(request, digest, stored, accept, attempts)
         hit = self.cache.get(digest)
+        if hit is None and self.batches is not None:
+            return await self._batched(request, digest, stored, accept, attempts)
         if hit is None:
             # Another process asking the same pays once; this one waits for its answer.
             async with self.cache.lease(digest) as hit:
@@ -147,15 +175,40 @@ class Transport:
             except JudgeResponseError as err:
                 last = err
                 continue
-            if self.cache is not None:
-                answer: dict[str, Any] = {"text": completion.text, "usage": completion.usage}
-                if completion.tokens:
-                    answer["tokens"] = [list(t) for t in completion.tokens]
-                self.cache.put(digest, stored, answer)
+            self._store(digest, stored, completion)
             return value
         assert last is not None
         raise JudgeResponseError(f"{self.name}: no valid verdict after {attempts} attempts: "
                                  f"{last}", raw=last.raw)
+
+    async def _batched(self, request: ChatRequest, digest: str, stored: str,
+                       accept: Callable[[Completion], T], attempts: int) -> T:
+        assert self.batches is not None
+        try:
+            completion = await self.batches.ask(digest, stored, request)
+        except BatchLineError:
+            # A line its job could not answer: called directly, with the usual retries.
+            return await self._paid(request, digest, stored, accept, attempts)
+        self.batch_lines += 1
+        for k, v in completion.usage.items():
+            self.usage[k] = self.usage.get(k, 0) + v
+        self.spent += self.cost_of(completion.usage) * BATCH_DISCOUNT
+        try:
+            value = accept(completion)
+        except JudgeResponseError as err:
+            if attempts > 1:
+                return await self._paid(request, digest, stored, accept, attempts - 1)
+            raise JudgeResponseError(f"{self.name}: no valid verdict after 1 attempt: {err}",
+                                     raw=err.raw) from err
+        self._store(digest, stored, completion)
+        return value
+
+    def _store(self, digest: str, stored: str, completion: Completion) -> None:
+        if self.cache is not None:
+            answer: dict[str, Any] = {"text": completion.text, "usage": completion.usage}
+            if completion.tokens:
+                answer["tokens"] = [list(t) for t in completion.tokens]
+            self.cache.put(digest, stored, answer)
 
     async def _retried(self, request: ChatRequest) -> Completion:
         def count() -> None:
