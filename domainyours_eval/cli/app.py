@@ -143,6 +143,11 @@ MaxErrorRateOpt = Annotated[float | None, typer.Option(
     help=r"Stop when more rows than this share get no valid verdict \[default: 0.05].")]
 
 
+UseBatchOpt = Annotated[bool, typer.Option(
+    "--batch", help="Send uncached calls as provider batch jobs (openai/, anthropic/): half the "
+                    "price, results within 24 h; run the same command again to resume.")]
+BatchPollOpt = Annotated[float | None, typer.Option(
+    help=r"Seconds between checks on running batch jobs \[default: 30].")]
 AdapterOpt = Annotated[str | None, typer.Option(help="PEFT/LoRA adapter folder (hf/ models).")]
 BatchOpt = Annotated[int, typer.Option(help="Rows per generation batch.")]
 MaxNewOpt = Annotated[int | None, typer.Option(
@@ -163,7 +168,7 @@ OverwriteOpt = Annotated[bool, typer.Option(
 def model_options(spec: str, *, adapter: str | None, max_new_tokens: int | None,
                   device: str | None, dtype: str | None, base_url: str | None,
                   logprobs: bool, timeout: float | None = None,
-                  retries: int | None = None) -> dict[str, Any]:
+                  retries: int | None = None, batch: Any = None) -> dict[str, Any]:
     """Constructor options for the model a spec names.
 
     An option that does not apply to that kind of model is an error, not silently ignored.
@@ -172,7 +177,7 @@ def model_options(spec: str, *, adapter: str | None, max_new_tokens: int | None,
 
     local = {"--adapter": adapter, "--device": device, "--dtype": dtype}
     remote = {"--base-url": base_url, "--logprobs": logprobs or None, "--timeout": timeout,
-              "--retries": retries}
+              "--retries": retries, "--batch": batch}
     if is_local(spec):
         wrong = [flag for flag, value in remote.items() if value is not None]
         opts: dict[str, Any] = {"adapter": adapter, "device": device, "dtype": dtype}
@@ -187,6 +192,8 @@ def model_options(spec: str, *, adapter: str | None, max_new_tokens: int | None,
             opts["timeout"] = timeout
         if retries is not None:
             opts["max_retries"] = retries
+        if batch is not None:
+            opts["batch"] = batch
     if wrong:
         raise ConfigError(f"{', '.join(wrong)} do(es) not apply to {spec!r}")
     return opts

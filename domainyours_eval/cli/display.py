@@ -32,6 +32,7 @@ class Display:
         self.batches = 0
         self.bar: Any = None
         self.tasks: dict[str, Any] = {}
+        self.batch_seen: dict[str, Any] = {}
 
     def __enter__(self) -> Display:
         if self.console.is_terminal:
@@ -96,6 +97,17 @@ class Display:
         rate = (done - self.kept) / max(self.clock() - self.since, 1e-9)
         left = f", about {(total - done) / rate:.0f} s left" if rate > 0 and done < total else ""
         self._line(f"generated {done}/{total} rows{left}")
+
+    def batch_jobs(self, jobs: list[Any], seconds: float) -> None:
+        """One line per batch job whenever its status or counts change."""
+        for job in jobs:
+            seen = (job.provider_status, tuple(sorted(job.counts.items())))
+            if self.batch_seen.get(job.id) == seen:
+                continue
+            self.batch_seen[job.id] = seen
+            counts = ", ".join(f"{k} {v}" for k, v in job.counts.items())
+            self._line(f"batch job {job.id}: {job.provider_status or job.status}"
+                       f"{' (' + counts + ')' if counts else ''}, {seconds:.0f} s since submitted")
 
     def judging(self, name: str) -> Callable[[int, int], None]:
         """A progress callback for judging ``name``'s rows."""

@@ -11,6 +11,7 @@ from .app import (
     AdapterOpt,
     BaseUrlOpt,
     BatchOpt,
+    BatchPollOpt,
     CacheDirOpt,
     ConfigOpt,
     DeadlineOpt,
@@ -29,6 +30,7 @@ from .app import (
     RetriesOpt,
     SeedOpt,
     TimeoutOpt,
+    UseBatchOpt,
     app,
     expected_errors,
     is_local,
@@ -79,6 +81,8 @@ def evaluate_cmd(
     retries: RetriesOpt = None,
     deadline: DeadlineOpt = None,
     max_judge_error_rate: MaxErrorRateOpt = None,
+    batch: UseBatchOpt = False,
+    batch_poll: BatchPollOpt = None,
     config: ConfigOpt = None,
 ) -> None:
     """Judge one checkpoint's predictions and write OUT/results.json."""
@@ -91,7 +95,8 @@ def evaluate_cmd(
                       use_cache=False if no_cache else None, max_cost=max_cost,
                       concurrency=concurrency, guard=guard, judge_max_tokens=judge_max_tokens,
                       timeout=timeout, retries=retries, deadline=deadline,
-                      max_judge_error_rate=max_judge_error_rate)
+                      max_judge_error_rate=max_judge_error_rate, batch=batch or None,
+                      batch_poll=batch_poll)
     if (predictions is None) == (model is None):
         raise ConfigError("give exactly one of --predictions FILE or --model SPEC")
     from ..runner import evaluate
@@ -105,20 +110,29 @@ def evaluate_cmd(
         hint = (f"every finished batch is saved in {written} and finished judge calls are "
                 "cached; run the same command again to resume")
         with Display(console, hint) as show:
+            if batch and not is_local(model):
+                from ..providers.batch import BatchSettings
+
+                # The model's answers go as one batch job too, before the judge's.
+                opts["batch"] = BatchSettings(poll=batch_poll or 30.0, on_update=show.batch_jobs)
+                batch_size = 1_000_000
             # One path for every model input: the guard screens first, the model never sees
             # what it blocks.
             res = evaluate(model, testset, config=cfg, model_name=name or model,
                            predictions_out=written, progress=show.judging(name or model),
+                           on_batch=show.batch_jobs,
                            generate_options={"batch_size": batch_size, "overwrite": overwrite,
                                              "progress": show.generated,
                                              "on_stage": show.stage, **opts})
     else:
         assert predictions is not None
         label = name or Path(predictions).stem
-        with Display(console, "finished judge calls are cached; run the same command again "
-                               "to resume") as show:
+        hint = ("submitted batch jobs are recorded and finished judge calls are cached; run the "
+                "same command again to resume" if cfg.batch else
+                "finished judge calls are cached; run the same command again to resume")
+        with Display(console, hint) as show:
             res = evaluate(predictions, testset, config=cfg, model_name=name,
-                           progress=show.judging(label))
+                           progress=show.judging(label), on_batch=show.batch_jobs)
     path = res.save(out)
     console.print(res)
     console.print(f"wrote {path}", markup=False, highlight=False)
@@ -142,17 +156,25 @@ def generate_cmd(
     timeout: TimeoutOpt = None,
     retries: RetriesOpt = None,
     overwrite: OverwriteOpt = False,
+    batch: UseBatchOpt = False,
+    batch_poll: BatchPollOpt = None,
 ) -> None:
     """Generate a model's answers to every test row into a resumable predictions file."""
     out_file(out)
     console = make_console()
     opts = model_options(model, adapter=adapter, max_new_tokens=max_new_tokens, device=device,
                          dtype=dtype, base_url=base_url, logprobs=logprobs, timeout=timeout,
-                         retries=retries)
+                         retries=retries, batch=True if batch else None)
     from ..models import generate
 
     with Display(console, f"every finished batch is saved in {out}; run the same command "
                            "again to resume (rows already there are kept)") as show:
+        if batch:
+            from ..providers.batch import BatchSettings
+
+            # One job for every row still to do; its answers are written when it ends.
+            opts["batch"] = BatchSettings(poll=batch_poll or 30.0, on_update=show.batch_jobs)
+            batch_size = 1_000_000
         path = generate(model, testset, out, batch_size=batch_size, overwrite=overwrite,
                         progress=show.generated, on_stage=show.stage, **opts)
     console.print(f"wrote {path}", markup=False, highlight=False)

@@ -19,6 +19,7 @@ from .._urls import redact_url
 from ..cache import JudgeCache
 from ..errors import ConfigError, GenerationError, JudgeError
 from ..providers import ChatRequest, Completion, Transport, get_provider
+from ..providers.batch import BatchSettings
 from ..providers.transport import DEFAULT_RETRIES, DEFAULT_TIMEOUT
 from ..tasks.domain_suggestion import format_prompt
 from .specs import split_model_spec
@@ -36,7 +37,8 @@ class APIModel:
                  max_retries: int = DEFAULT_RETRIES, timeout: float = DEFAULT_TIMEOUT,
                  backoff_base: float = 1.0,
                  cache_dir: str | Path | None = None, use_cache: bool = True,
-                 logprobs: bool = False, sleep: Any = None) -> None:
+                 logprobs: bool = False, sleep: Any = None,
+                 batch: BatchSettings | None = None) -> None:
         parts = split_model_spec(spec, warn=False)
         if parts is None or parts[0] == "hf":
             raise ConfigError(f"Unknown API model spec {spec!r}; use openai/<model>, "
@@ -64,6 +66,8 @@ class APIModel:
         self.base_url = base_url if backend == "openai" else None
         self.temperature, self.max_tokens = temperature, max_tokens
         self.concurrency = concurrency
+        # Batch jobs: every uncached answer goes to the provider at once, at the batch price.
+        self.transport.use_batches(batch)
         self.logprobs = logprobs and backend == "openai"
 
     @property
@@ -112,7 +116,8 @@ class APIModel:
     async def agenerate_scored(self, descriptions: Sequence[str]
                                ) -> list[tuple[str, list[tuple[str, float]]]]:
         """Answers with their token log-probabilities (empty unless ``logprobs`` and served)."""
-        sem = asyncio.Semaphore(self.concurrency)
+        batched = self.transport.batches is not None
+        sem = asyncio.Semaphore(max(1, len(descriptions)) if batched else self.concurrency)
         try:
             return list(await asyncio.gather(*(self._one(sem, d) for d in descriptions)))
         finally:

@@ -126,3 +126,49 @@ def test_no_key_reaches_a_batch_file_or_the_store(tmp_path, monkeypatch):
     for path in tmp_path.rglob("*"):
         if path.is_file():
             assert SECRET.encode() not in path.read_bytes(), path
+
+
+def _cli(*args, env_extra=None):
+    import os
+
+    env = {**os.environ, **(env_extra or {})}
+    return subprocess.run([sys.executable, "-m", "domainyours_eval", *args], capture_output=True,
+                          text=True, env=env)
+
+
+def test_the_command_line_batches_judging_and_generation_and_manages_jobs(tmp_path):
+    testset = tmp_path / "t.jsonl"
+    testset.write_text("".join(json.dumps(r) + "\n" for r in ROWS))
+    preds = tmp_path / "p.jsonl"
+    preds.write_text("".join(json.dumps({"id": r["id"], "suggestions": r["suggestions"]}) + "\n"
+                             for r in ROWS))
+    cache = tmp_path / "cache"
+    with BatchServer(polls=1) as server:
+        env = {"OPENAI_BASE_URL": server.base_url}
+        run = _cli("evaluate", "--testset", str(testset), "--predictions", str(preds),
+                   "--judge", "openai/gpt-4o-mini", "--batch", "--batch-poll", "0.01",
+                   "--resamples", "10", "--out", str(tmp_path / "out"), "--cache-dir", str(cache),
+                   env_extra=env)
+        assert run.returncode == 0, run.stderr
+        job = server.created[0]
+        assert f"batch job {job}: in_progress" in run.stdout
+        assert f"batch job {job}: completed" in run.stdout and not server.direct
+        listed = _cli("batches", "list", "--cache-dir", str(cache))
+        assert job in listed.stdout and "ended" in listed.stdout and "20" in listed.stdout
+        status = _cli("batches", "status", job, "--cache-dir", str(cache), env_extra=env)
+        assert status.returncode == 0 and f"{job}: completed" in status.stdout
+        cancel = _cli("batches", "cancel", job, "--cache-dir", str(cache), env_extra=env)
+        assert cancel.returncode == 0 and server.cancelled == [job]
+        assert "cancelled" in _cli("batches", "list", "--cache-dir", str(cache)).stdout
+        unknown = _cli("batches", "status", "batch_nope", "--cache-dir", str(cache))
+        assert unknown.returncode == 2 and "no batch job 'batch_nope'" in unknown.stderr
+        out = tmp_path / "gen.jsonl"
+        gen = _cli("generate", "--model", "openai/gpt-4o-mini", "--batch", "--batch-poll", "0.01",
+                   "--testset", str(testset), "--out", str(out), env_extra={
+                       **env, "XDG_CACHE_HOME": str(tmp_path / "xdg")})
+        assert gen.returncode == 0, gen.stderr
+        lines = [json.loads(x) for x in out.read_text().splitlines()]
+        assert len(lines) == 20 and lines[0]["parsed"][0] == "beanburst"
+        sent = [json.loads(x) for x in server.uploads[-1].splitlines()]
+        assert len(server.created) == 2 and len(sent) == 20
+        assert all("response_format" not in x["body"] for x in sent) and not server.direct
