@@ -93,3 +93,20 @@ def test_judge_falls_back_from_json_schema_on_llama_cpp(server, tmp_path):
             assert [d.domain for d in row.domains] == row.suggestions
         else:
             assert row.domains == [] and row.row_score is None
+
+
+@pytest.mark.slow
+def test_the_model_under_test_served_under_concurrent_load(server, tmp_path):
+    # Eight rows, four requests in flight: every row answered, each once, and greedy answers
+    # the same as one request at a time (llama.cpp queues what it cannot run in parallel).
+    rows = [{"id": f"r{i}", "description": d} for i, d in enumerate(
+        ["Organic coffee shop", "Sourdough bakery", "Bike repair shop", "Yoga studio",
+         "Dog grooming salon", "Vegan food truck", "Used bookstore", "Pottery classes"])]
+    together = generate("openai/smollm2", rows, tmp_path / "four.jsonl", base_url=server,
+                        max_tokens=40, use_cache=False, concurrency=4, batch_size=8)
+    alone = generate("openai/smollm2", rows, tmp_path / "one.jsonl", base_url=server,
+                     max_tokens=40, use_cache=False, concurrency=1, batch_size=8)
+    a = [json.loads(x) for x in together.read_text().splitlines()]
+    b = [json.loads(x) for x in alone.read_text().splitlines()]
+    assert [r["id"] for r in a] == [r["id"] for r in rows]
+    assert [r["output"] for r in a] == [r["output"] for r in b]
