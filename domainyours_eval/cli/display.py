@@ -107,7 +107,7 @@ class Display:
             self.batch_seen[job.id] = seen
             counts = ", ".join(f"{k} {v}" for k, v in job.counts.items())
             self._line(f"batch job {job.id}: {job.provider_status or job.status}"
-                       f"{' (' + counts + ')' if counts else ''}, {seconds:.0f} s since submitted")
+                       f"{' (' + counts + ')' if counts else ''}, waited {seconds:.0f} s")
 
     def judging(self, name: str) -> Callable[[int, int], None]:
         """A progress callback for judging ``name``'s rows."""
