@@ -172,3 +172,20 @@ def test_the_command_line_batches_judging_and_generation_and_manages_jobs(tmp_pa
         sent = [json.loads(x) for x in server.uploads[-1].splitlines()]
         assert len(server.created) == 2 and len(sent) == 20
         assert all("response_format" not in x["body"] for x in sent) and not server.direct
+
+
+def test_jobs_are_split_to_the_providers_request_and_size_limits(tmp_path, monkeypatch):
+    from domainyours_eval.providers.batch import split_batches
+    from domainyours_eval.providers.openai import OpenAIProvider
+
+    lines = [(f"c{i}", "x" * 99) for i in range(10)]  # 100 bytes a line with its newline
+    assert [len(j) for j in split_batches(lines, max_requests=4, max_bytes=10**6)] == [4, 4, 2]
+    assert [len(j) for j in split_batches(lines, max_requests=100, max_bytes=350)] == [3] * 3 + [1]
+    assert [c for j in split_batches(lines, max_requests=3, max_bytes=250) for c, _ in j] == \
+        [c for c, _ in lines]  # order kept, nothing lost
+    monkeypatch.setattr(OpenAIProvider, "max_batch_requests", 7)
+    with BatchServer(polls=0) as server:
+        res = evaluate(OUTPUTS, ROWS, judge=openai_judge(server, tmp_path), **FAST)
+        assert len(server.created) == 3 and [len(u.splitlines()) for u in server.uploads] == \
+            [7, 7, 6]
+        assert res.judge.n_errors == 0 and not server.direct
