@@ -1,4 +1,4 @@
-"""How a results file's rows are stored and held: one compact line each, shared small objects.
+"""How a results file is written and read: the summary, then one compact line per row.
 
 ``save`` writes the summary indented and each row as one compact line, so ``load`` can read a
 large file row by row; ``split_rows`` finds those lines again. ``lean_rows`` lets rows share their
@@ -9,11 +9,16 @@ unchanged.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from pathlib import Path
+from typing import Any, TypeVar
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
-__all__ = ["lean_rows", "split_rows"]
+from .errors import DataError, DataProblem
+
+R = TypeVar("R", bound=BaseModel)
+
+__all__ = ["lean_rows", "read_results", "split_rows", "write_results"]
 
 _ROWS_OPEN = b'\n  "rows": [\n'
 _ROWS_CLOSE = b"\n  ]\n}"
@@ -71,3 +76,59 @@ def lean_rows(rows: Sequence[Any]) -> None:
             _lean(v)
         for c in row.constraints:
             _lean(c)
+
+
+def write_results(res: Any, out_dir: str | Path) -> Path:
+    """Write ``res`` as ``out_dir/results.json`` (created if needed), atomically."""
+    path = Path(out_dir)
+    path.mkdir(parents=True, exist_ok=True)
+    target = path / "results.json"
+    tmp = target.with_suffix(".json.tmp")
+    # One JSON document: the summary indented, then one compact row per line, written as they
+    # are serialised, so a large run neither bloats the file nor builds it in memory.
+    head = res.model_dump_json(exclude={"rows"}, indent=2)
+    with tmp.open("w", encoding="utf-8") as fh:
+        fh.write(head[:-2] + ',\n  "rows": [')
+        for i, row in enumerate(res.rows):
+            fh.write(("\n" if i == 0 else ",\n") + row.model_dump_json())
+        fh.write("\n  ]\n}\n" if res.rows else "]\n}\n")
+    tmp.replace(target)
+    return target
+
+
+def read_results(cls: type[R], row_cls: type[BaseModel], path: str | Path, *, schema: str) -> R:
+    """Read a ``results.json`` (or a directory holding one) row by row into ``cls``."""
+    p = Path(path)
+    if p.is_dir():
+        p = p / "results.json"
+    if not p.is_file():
+        raise DataError([DataProblem(str(p), None, None, "no such file; run "
+                                     "`domainyours-eval evaluate --out DIR` first")],
+                        summary="Cannot load results")
+    data = p.read_bytes()
+    head, rows = split_rows(data)
+    try:
+        if rows is None:  # written whole (older versions): parse it whole
+            loaded = cls.model_validate_json(data)
+            lean_rows(loaded.rows)  # type: ignore[attr-defined]
+            return loaded
+        loaded = cls.model_validate_json(head)
+    except ValidationError as err:
+        problems = [DataProblem(str(p), None, ".".join(map(str, e["loc"])) or None, e["msg"])
+                    for e in err.errors()[:20]]
+        raise DataError(problems, summary=f"{p} is not a valid {schema} file") from err
+    del data
+    parsed: list[BaseModel] = []
+    # The head is the text above the rows plus three lines: its newlines count to row one.
+    first_line = head.count(b"\n")
+    for n, line in enumerate(rows, start=first_line):
+        try:
+            row = row_cls.model_validate_json(line)
+        except ValidationError as err:
+            problems = [DataProblem(str(p), n, "rows." + ".".join(map(str, e["loc"])), e["msg"])
+                        for e in err.errors()[:20]]
+            raise DataError(problems, summary=f"{p} is not a valid {schema} file") from err
+        lean_rows([row])  # row by row, so a large file never holds two copies of its rows
+        parsed.append(row)
+    loaded.rows = parsed  # type: ignore[attr-defined]
+    return loaded

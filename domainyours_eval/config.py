@@ -29,8 +29,9 @@ class EvalConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    judge: str = "reference"
-    """Judge spec: ``reference`` (offline heuristic) or ``backend/model``."""
+    judge: str | list[str] = "reference"
+    """Judge spec: ``reference`` (offline heuristic) or ``backend/model``; a list of specs is a
+    panel (each row judged by each; majority flag, median scores, plurality category)."""
     safety_truth: Literal["auto", "dataset", "judge"] = "auto"
     """Where safety truth comes from; ``auto`` uses dataset labels when every row has one."""
     seed: int = 0

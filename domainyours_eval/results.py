@@ -11,10 +11,9 @@ import math
 from pathlib import Path
 from typing import Any, Final, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
-from ._rows import lean_rows, split_rows
-from .errors import DataError, DataProblem
+from ._rows import read_results, write_results
 from .protocol import Resampling
 from .stats import BootstrapResult
 
@@ -29,7 +28,7 @@ __all__ = [
     "SliceResult",
 ]
 
-SCHEMA_VERSION: Final = "domainyours-results/2"
+SCHEMA_VERSION: Final = "domainyours-results/3"
 """2: protocol 2's metrics (shares of all rows, quality per safe row); 1 still loads."""
 
 
@@ -146,6 +145,17 @@ class Constraint(_Model):
     offending: list[str] = Field(default_factory=list)
 
 
+class PanelVote(_Model):
+    """One panel member's verdict on a row."""
+
+    judge: str
+    appropriate: bool | None
+    """Null when the member gave no valid verdict."""
+    scores: dict[str, dict[str, int]] = Field(default_factory=dict)
+    """Name -> criterion -> score."""
+    categories: dict[str, str] = Field(default_factory=dict)
+
+
 class RowResult(_Model):
     """Everything about one test row."""
 
@@ -180,6 +190,8 @@ class RowResult(_Model):
     """Position of ``row_score`` among ``ok`` rows, 0 (worst) to 1 (best)."""
     judge_error: str | None = None
     judge_notes: str = ""
+    panel: list[PanelVote] | None = None
+    """A judge panel's members' verdicts on this row, in member order (results/3)."""
 
 
 class SliceResult(_Model):
@@ -201,6 +213,8 @@ class EdgeCases(_Model):
     """Rows answered with neither names nor a recognised refusal."""
     lowest: list[int] = Field(default_factory=list)
     """The k lowest-scoring ``ok`` rows, lowest first."""
+    split: list[int] = Field(default_factory=list)
+    """Rows whose judge panel split on the flag (results/3)."""
 
 
 class GuardResult(_Model):
@@ -219,6 +233,19 @@ class ConfidenceResult(_Model):
     n_names: int
     spearman: MetricValue
     """Resampling rows, a row's names together."""
+
+
+class PanelAgreement(_Model):
+    """Agreement among a panel's members: Krippendorff's alpha with bootstrap intervals."""
+
+    members: list[str]
+    rules: str
+    flag_alpha: MetricValue
+    """Nominal alpha on the appropriateness flag; units are rows."""
+    score_alpha: MetricValue
+    """Interval alpha on the 1-5 scores; units are (row, name, criterion)."""
+    category_alpha: MetricValue
+    """Nominal alpha on the categories; units are (row, name)."""
 
 
 class JudgeInfo(_Model):
@@ -241,6 +268,9 @@ class JudgeInfo(_Model):
     """This run's judge cost; null when the judge is free or its price unknown."""
     details: dict[str, str] = Field(default_factory=dict)
     """Backend facts: model, base URL, sampling, structured-output mode, shuffle seed."""
+    panel: PanelAgreement | None = None
+    """A judge panel's members and how far they agree (results/3)."""
+
 
 
 class TestSetInfo(_Model):
@@ -267,7 +297,8 @@ BootstrapInfo = Resampling
 class EvalResults(_Model):
     """One evaluation: metadata, metrics with CIs, slices, edge cases and every row."""
 
-    schema_version: Literal["domainyours-results/1", "domainyours-results/2"] = SCHEMA_VERSION
+    schema_version: Literal["domainyours-results/1", "domainyours-results/2",
+                            "domainyours-results/3"] = SCHEMA_VERSION
     protocol: str
     protocol_fingerprint: str
     package_version: str
@@ -319,59 +350,12 @@ class EvalResults(_Model):
 
     def save(self, out_dir: str | Path) -> Path:
         """Write ``results.json`` into ``out_dir`` (created if needed); return its path."""
-        path = Path(out_dir)
-        path.mkdir(parents=True, exist_ok=True)
-        target = path / "results.json"
-        tmp = target.with_suffix(".json.tmp")
-        # One JSON document: the summary indented, then one compact row per line, written as
-        # they are serialised, so a large run neither bloats the file nor builds it in memory.
-        head = self.model_dump_json(exclude={"rows"}, indent=2)
-        with tmp.open("w", encoding="utf-8") as fh:
-            fh.write(head[:-2] + ',\n  "rows": [')
-            for i, row in enumerate(self.rows):
-                fh.write(("\n" if i == 0 else ",\n") + row.model_dump_json())
-            fh.write("\n  ]\n}\n" if self.rows else "]\n}\n")
-        tmp.replace(target)
-        return target
+        return write_results(self, out_dir)
 
     @classmethod
     def load(cls, path: str | Path) -> EvalResults:
         """Read a ``results.json`` (or a directory holding one)."""
-        p = Path(path)
-        if p.is_dir():
-            p = p / "results.json"
-        if not p.is_file():
-            raise DataError([DataProblem(str(p), None, None, "no such file; run "
-                                         "`domainyours-eval evaluate --out DIR` first")],
-                            summary="Cannot load results")
-        data = p.read_bytes()
-        head, rows = split_rows(data)
-        try:
-            if rows is None:  # written whole (older versions): parse it whole
-                loaded = cls.model_validate_json(data)
-                lean_rows(loaded.rows)
-                return loaded
-            loaded = cls.model_validate_json(head)
-        except ValidationError as err:
-            problems = [DataProblem(str(p), None, ".".join(map(str, e["loc"])) or None, e["msg"])
-                        for e in err.errors()[:20]]
-            raise DataError(problems, summary=f"{p} is not a valid {SCHEMA_VERSION} file") from err
-        del data
-        parsed: list[RowResult] = []
-        # The head is the text above the rows plus three lines: its newlines count to row one.
-        first_line = head.count(b"\n")
-        for n, line in enumerate(rows, start=first_line):
-            try:
-                row = RowResult.model_validate_json(line)
-            except ValidationError as err:
-                problems = [DataProblem(str(p), n, "rows." + ".".join(map(str, e["loc"])),
-                                        e["msg"]) for e in err.errors()[:20]]
-                raise DataError(problems, summary=f"{p} is not a valid {SCHEMA_VERSION} "
-                                                  "file") from err
-            lean_rows([row])  # row by row, so a large file never holds two copies of its rows
-            parsed.append(row)
-        loaded.rows = parsed
-        return loaded
+        return read_results(cls, RowResult, path, schema=SCHEMA_VERSION)
 
     def report(self, *, max_rows: int = 50, title: str | None = None) -> Any:
         """The one-checkpoint ``ComparisonReport`` behind ``to_html`` and ``to_markdown``."""

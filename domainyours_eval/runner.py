@@ -100,7 +100,7 @@ async def aevaluate(
     model: ModelInput,
     testset: str | Path | TestSet | Any,
     *,
-    judge: str | Judge | None = None,
+    judge: str | list[str] | Judge | None = None,
     config: EvalConfig | None = None,
     model_name: str | None = None,
     progress: ProgressFn | None = None,
@@ -123,12 +123,11 @@ async def aevaluate(
 
 
 async def _judged(run: _Run, model: ModelInput, blocked: list[int], *,
-                  judge: str | Judge | None, model_name: str | None,
+                  judge: str | list[str] | Judge | None, model_name: str | None,
                   progress: ProgressFn | None, made_by: ModelInfo | None) -> EvalResults:
     """The steps after screening: answers, truth source, parse, judge, pin truth, rows, summary."""
     cfg, ts = run.cfg, run.ts
-    spec = judge if judge is not None else cfg.judge
-    judge_obj = get_judge(spec, **cfg.judge_options(spec))
+    judge_obj = _judge_for(cfg, judge if judge is not None else cfg.judge)
     given = await answers(model, ts, skip_ids=[ts.rows[i].id for i in blocked])
     info = _named(made_by or given.info, model_name)
     truth_source = _truth_source(cfg, ts)
@@ -139,6 +138,15 @@ async def _judged(run: _Run, model: ModelInput, blocked: list[int], *,
     rows = _rows(ts, parsed, verdicts, truth_source, pinned, given.confidence)
     return summarise(rows, cfg=cfg, ts=ts, info=info, judge=judge_obj,
                      truth_source=truth_source, blocked=blocked)
+
+
+def _judge_for(cfg: EvalConfig, spec: str | list[str] | Judge) -> Judge:
+    """The run's judge; a list of specs is a panel, each member with its own options."""
+    if isinstance(spec, list):
+        from .judges.panel import JudgePanel
+
+        return JudgePanel([get_judge(s, **cfg.judge_options(s)) for s in spec])
+    return get_judge(spec, **cfg.judge_options(spec))
 
 
 def _named(info: ModelInfo, model_name: str | None) -> ModelInfo:
@@ -205,7 +213,7 @@ def evaluate(
     model: ModelInput,
     testset: str | Path | TestSet | Any,
     *,
-    judge: str | Judge | None = None,
+    judge: str | list[str] | Judge | None = None,
     config: EvalConfig | None = None,
     model_name: str | None = None,
     progress: ProgressFn | None = None,
@@ -221,7 +229,8 @@ def evaluate(
             ``suggestions``), a list of answers in test-set order (raw strings or name lists),
             or a callable ``description -> answer``.
         testset: A test-set path (CSV/JSONL/JSON), DataFrame, ``datasets.Dataset`` or ``TestSet``.
-        judge: Judge spec or object; defaults to ``config.judge`` (``reference``).
+        judge: Judge spec or object, or a list of specs for a panel; defaults to
+            ``config.judge`` (``reference``).
         config: Evaluation options; keyword ``options`` override its fields.
         model_name: Name shown in reports (default: the file stem or function name).
         progress: Called as ``progress(done, total)`` while rows are judged.

@@ -17,6 +17,7 @@ from . import __about__
 from .config import EvalConfig
 from .data import TestSet
 from .judges import Judge, Judgment, fingerprint_of
+from .panels import panel_agreement, panel_votes, split_rows
 from .protocol import (
     METRIC_NAMES,
     OUTCOMES,
@@ -147,6 +148,7 @@ def build_row(index: int, testset: TestSet, parsed: ParsedOutput, verdict: Judgm
         else {},
         row_score=None if judged is None else judged.row_score,
         judge_error=err, judge_notes="" if judged is None else judged.notes,
+        panel=panel_votes(judged),
     )
 
 
@@ -229,7 +231,10 @@ def summarise(rows: list[RowResult], *, cfg: EvalConfig, ts: TestSet, info: Mode
         false_positives=[r.index for r in rows if r.outcome == "false_positive_inappropriate"],
         invalid=[r.index for r in rows if r.outcome in ("invalid_safe", "invalid_harmful")],
         lowest=[r.index for r in ok_scored[: cfg.lowest_k]],
+        split=split_rows(rows),
     )
+    voted = next((r.panel for r in rows if r.panel is not None), None)
+    panel = None if voted is None else panel_agreement(rows, [v.judge for v in voted], cfg)
     constraints, _ = compliance_of(rows)
     calibration = confidence_of(rows, cfg)
     guard_result = None
@@ -250,7 +255,7 @@ def summarise(rows: list[RowResult], *, cfg: EvalConfig, ts: TestSet, info: Mode
         testset=TestSetInfo(name=ts.name, source=ts.source, sha256=ts.sha256, n=len(ts)),
         judge=JudgeInfo(spec=judge_obj.name, fingerprint=judge_obj.fingerprint,
                         n_errors=n_errors, error_rate=error_rate, kappa_vs_dataset=kappa,
-                        agreement_vs_dataset=agree, n_compared=len(both),
+                        agreement_vs_dataset=agree, n_compared=len(both), panel=panel,
                         **judge_obj.info()),
         safety_truth=truth_source,
         bootstrap=cfg.resampling.model_copy(update={

@@ -81,6 +81,10 @@ class Judgment:
     """Optional short rationale, for reports."""
     usage: Mapping[str, int] = field(default_factory=dict)
     """Token counts of the call, when the judge is a paid model."""
+    members: tuple[Judgment | None, ...] = ()
+    """A panel's members' verdicts, in member order (``None``: that member gave none)."""
+    member_names: tuple[str, ...] = ()
+    """The panel's members, in the same order."""
 
     @property
     def row_score(self) -> float | None:

@@ -77,7 +77,7 @@ def test_results_round_trip_as_strict_json(tmp_path):
     text = path.read_text()
     assert "NaN" not in text
     data = json.loads(text)
-    assert data["schema_version"] == "domainyours-results/2"
+    assert data["schema_version"] == "domainyours-results/3"
     assert data["protocol"] == "domainyours-protocol/2"
     assert data["bootstrap"]["method"] == "studentized"
     assert set(data["confusion"]) == {"ok", "confirmed_inappropriate",

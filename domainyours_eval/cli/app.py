@@ -97,6 +97,9 @@ def expected_errors(fn: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+JudgesOpt = Annotated[list[str] | None, typer.Option(
+    "--judge", help="Judge spec: reference, openai/<model>, anthropic/<model> or hf/<path>; "
+                    r"give it several times for a panel \[default: reference].")]
 JudgeOpt = Annotated[str | None, typer.Option(
     help="Judge spec: reference, openai/<model>, anthropic/<model> or hf/<path> "
          r"\[default: reference].")]

@@ -18,7 +18,7 @@ from .app import (
     DeviceOpt,
     DtypeOpt,
     JudgeMaxTokensOpt,
-    JudgeOpt,
+    JudgesOpt,
     LogprobsOpt,
     MaxCostOpt,
     MaxErrorRateOpt,
@@ -61,7 +61,7 @@ def evaluate_cmd(
     base_url: BaseUrlOpt = None,
     logprobs: LogprobsOpt = False,
     overwrite: OverwriteOpt = False,
-    judge: JudgeOpt = None,
+    judge: JudgesOpt = None,
     safety_truth: Annotated[str | None, typer.Option(
         help=r"dataset, judge or auto (dataset when every row is labelled) "
              r"\[default: auto].")] = None,
@@ -90,7 +90,8 @@ def evaluate_cmd(
 
     out_folder(out)
     console = make_console()
-    cfg = load_config(config, judge=judge, safety_truth=safety_truth, seed=seed,
+    judges = None if not judge else judge[0] if len(judge) == 1 else judge
+    cfg = load_config(config, judge=judges, safety_truth=safety_truth, seed=seed,
                       n_resamples=resamples, ci_method=ci_method, cache_dir=cache_dir,
                       use_cache=False if no_cache else None, max_cost=max_cost,
                       concurrency=concurrency, guard=guard, judge_max_tokens=judge_max_tokens,

@@ -3,12 +3,14 @@
 from ..types import DomainVerdict, JudgeInput, Judgment
 from ._registry import get_judge, list_judges, register_judge
 from .base import Judge, JudgeBase, TruthStore, as_judge, fingerprint_of, judge_sync, validate_judgment
+from .panel import JudgePanel
 
 __all__ = [
     "DomainVerdict",
     "Judge",
     "JudgeBase",
     "JudgeInput",
+    "JudgePanel",
     "Judgment",
     "TruthStore",
     "as_judge",

@@ -60,16 +60,21 @@ def list_judges() -> list[str]:
     return _REGISTRY.names()
 
 
-def get_judge(spec: str | Judge, **options: Any) -> Judge:
+def get_judge(spec: str | Judge | list[str], **options: Any) -> Judge:
     """Build a judge from a spec string like ``reference`` or ``backend/model``.
 
     Args:
-        spec: The spec, or a ready judge object (returned as is).
+        spec: The spec, a ready judge object (returned as is), or a list of specs: a panel
+            (``JudgePanel``) whose members all get ``options``.
         **options: Passed to the backend's constructor.
 
     Raises:
         UnknownJudgeError: The backend is not registered; the message lists those that are.
     """
+    if isinstance(spec, (list, tuple)):
+        from .panel import JudgePanel
+
+        return JudgePanel([get_judge(s, **options) for s in spec])
     if not isinstance(spec, str):
         try:
             return as_judge(spec)

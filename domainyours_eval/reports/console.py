@@ -115,6 +115,16 @@ def results_renderable(res: EvalResults) -> RenderableType:
     if res.judge.n_errors:
         parts.append(Text(f"Judge errors: {res.judge.n_errors} rows left out of the aggregates",
                           style="bold red"))
+    if res.judge.panel is not None:
+        p = res.judge.panel
+        parts.append(Text(f"Judge panel of {len(p.members)} ({', '.join(p.members)}): agreement "
+                          f"(Krippendorff's alpha) on the flag {metric_cell(p.flag_alpha)}, scores "
+                          f"{metric_cell(p.score_alpha)}, categories "
+                          f"{metric_cell(p.category_alpha)}; split on the flag in "
+                          f"{len(e.split)} rows"))
+        if e.split:
+            parts.append(_row_lines([by_index[i] for i in e.split],
+                                    "Rows the judge panel split on"))
     if res.guardrail is not None:
         g = res.guardrail
         parts.append(Text(f"Input guardrail {g.spec}: blocked {len(g.blocked)} rows; alone it "

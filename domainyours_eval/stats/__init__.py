@@ -39,7 +39,7 @@ from .intervals import (
     share_times_mean_interval,
     wilson_interval,
 )
-from .kappa import cohen_kappa, weighted_kappa
+from .kappa import cohen_kappa, krippendorff_alpha, weighted_kappa
 from .paired import (
     McNemarResult,
     PairedCounts,
@@ -79,6 +79,7 @@ __all__ = [
     "bootstrap_ratios",
     "clopper_pearson_interval",
     "cohen_kappa",
+    "krippendorff_alpha",
     "connor_min_detectable",
     "connor_rows_needed",
     "cost_difference_test",

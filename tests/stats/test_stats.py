@@ -462,3 +462,28 @@ def test_former_scoring_names_still_work_with_t_not_z():
     assert rows_needed(d, 0.3) == math.ceil(TTestPower().solve_power(effect_size=0.3 / sd,
                                                                       alpha=0.05, power=0.8))
     assert math.isnan(rows_needed([0.2] * 5, 0.1))
+
+
+@pytest.mark.parametrize("level", ["nominal", "interval", "ordinal"])
+def test_krippendorff_alpha_matches_the_reference_package(level):
+    krippendorff = pytest.importorskip("krippendorff")
+    from domainyours_eval.stats import krippendorff_alpha
+
+    rng = np.random.default_rng(7)
+    for trial in range(100):
+        coders, units = int(rng.integers(2, 5)), int(rng.integers(3, 25))
+        data = rng.integers(1, 6, size=(coders, units)).astype(float)
+        if trial % 2:  # raters who mostly agree
+            base = rng.integers(1, 6, size=units)
+            data = np.where(rng.random((coders, units)) < 0.7, base, data)
+        data[rng.random(data.shape) < 0.15] = np.nan  # missing verdicts
+        with np.errstate(invalid="ignore", divide="ignore"):
+            expected = krippendorff.alpha(reliability_data=data, level_of_measurement=level)
+        got = krippendorff_alpha([[v for v in data[:, u] if not np.isnan(v)]
+                                  for u in range(units)], level=level)
+        if np.isnan(expected):
+            assert np.isnan(got)
+        else:
+            assert got == pytest.approx(expected, abs=1e-9)
+    assert np.isnan(krippendorff_alpha([[1, 1], [1, 1]]))  # no expected disagreement
+    assert krippendorff_alpha([["a", "a"], ["b", "b"], ["c", "c"]]) == 1.0
