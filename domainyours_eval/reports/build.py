@@ -156,6 +156,11 @@ def _shared(results: list[EvalResults], max_rows: int) -> dict[str, Any]:
         agreement_vs_dataset=r.judge.agreement_vs_dataset,
         structured_output=r.judge.details.get("structured_output"),
         confidence_spearman=None if r.confidence is None else _interval(r.confidence.spearman),
+        panel_alpha=None if r.judge.panel is None else {
+            "flag": _interval(r.judge.panel.flag_alpha),
+            "scores": _interval(r.judge.panel.score_alpha),
+            "categories": _interval(r.judge.panel.category_alpha)},
+        panel_split=len(r.edge_cases.split),
     ) for r in results]
     first = results[0]
     return dict(

@@ -273,4 +273,9 @@ def report_renderable(report: ComparisonReport) -> RenderableType:
                        f"{j.calls}/{j.cache_hits}",
                        money(j.cost_usd), str(j.judge_errors))
     parts.append(judges)
+    for j in report.judges:
+        if j.panel_alpha is not None:
+            parts.append(Text(f"{j.checkpoint}: judge panel agreement (Krippendorff's alpha) "
+                              + ", ".join(f"{k} {fmt_ci(v)}" for k, v in j.panel_alpha.items())
+                              + f"; split on {j.panel_split} rows"))
     return Panel(Group(*parts), title="domainyours-eval report", expand=False)

@@ -160,6 +160,10 @@ class JudgeFacts(_Model):
     structured_output: str | None
     confidence_spearman: Interval | None = None
     """Spearman of the model's per-name log-probability with the judge's score, when known."""
+    panel_alpha: dict[str, Interval] | None = None
+    """A judge panel's Krippendorff's alpha on the flag, the scores and the categories."""
+    panel_split: int = 0
+    """Rows the panel split on (its members gave different flags)."""
 
 
 class ComparisonReport(_Model):

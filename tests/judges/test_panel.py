@@ -137,3 +137,20 @@ def test_the_command_line_takes_a_panel(tmp_path, testset_path):
         data = json.loads((tmp_path / "out" / "results.json").read_text())
         assert data["judge"]["panel"]["members"] == ["reference", "openai/local"]
         assert len(data["rows"][0]["panel"]) == 2
+
+
+def test_every_report_shows_the_panels_agreement(tmp_path):
+    panel = JudgePanel([_member("strict", _scripted(2, ["casino", "Weapons"], "ok"), tmp_path),
+                        _member("lenient", _scripted(5, ["Weapons"]), tmp_path)])
+    res = evaluate(OUTPUTS, ROWS, judge=panel, n_resamples=50)
+    html, markdown = res.to_html(), res.to_markdown()
+    assert "Judge panel agreement" in html and "Judge panel agreement" in markdown
+    from io import StringIO
+
+    from rich.console import Console
+
+    console = Console(file=StringIO(), width=120, color_system=None)
+    console.print(res.report())
+    assert "judge panel agreement (Krippendorff's alpha) flag" in console.file.getvalue()
+    console.print(res)
+    assert "Rows the judge panel split on" in console.file.getvalue()
