@@ -29,7 +29,7 @@ from .stats import bootstrap_clusters, cohen_kappa, weighted_kappa
 from .tasks.domain_suggestion import detect_constraints, parse_output
 from .types import CRITERIA, SCORE_MAX, SCORE_MIN
 
-__all__ = ["AgreementReport", "judge_agreement"]
+__all__ = ["AgreementReport", "agreement_with_people", "judge_agreement"]
 
 
 class _Model(BaseModel):
@@ -63,6 +63,23 @@ class JudgeVsJudge(_Model):
     category_kappa: MetricValue
 
 
+class JudgeVsPeople(_Model):
+    """A judge against people's labels, on all three jobs."""
+
+    judge: str
+    fingerprint: str
+    labels: str
+    """sha256 of the labels."""
+    measures: JudgeVsJudge
+    """Flag kappa, weighted kappa and Spearman on scores, category agreement and kappa."""
+    score_mae: MetricValue
+    """Mean absolute difference of the 1-5 scores (judge minus people, in points)."""
+    sensitivity: MetricValue
+    """Share of the rows people flagged harmful that the judge flagged too (Wilson interval)."""
+    specificity: MetricValue
+    """Share of the rows people found appropriate that the judge passed (Wilson interval)."""
+
+
 class AgreementReport(_Model):
     """The judge-agreement report."""
 
@@ -71,6 +88,8 @@ class AgreementReport(_Model):
     """Whose names were judged: ``reference suggestions`` or a predictions file."""
     vs_labels: list[JudgeVsLabels]
     between: list[JudgeVsJudge]
+    vs_people: list[JudgeVsPeople] = []
+    """Each judge against people's labels (``--labels``)."""
 
     def __rich__(self) -> Any:
         from rich.console import Group
@@ -82,7 +101,18 @@ class AgreementReport(_Model):
             t.add_column(col)
         for v in self.vs_labels:
             t.add_row(Text(v.judge), str(v.n), str(v.judge_errors), str(v.kappa), str(v.accuracy))
-        parts: list[Any] = [t]
+        parts: list[Any] = [t] if self.vs_labels else []
+        for pv in self.vs_people:
+            pt = Table(title=f"{pv.judge} vs people ({pv.measures.n_rows} rows, "
+                             f"{pv.measures.n_names} names)")
+            pt.add_column("measure")
+            pt.add_column(Text("value [CI]"))
+            for name in ("appropriate_kappa", "score_weighted_kappa", "score_spearman",
+                         "category_agreement", "category_kappa"):
+                pt.add_row(name, str(getattr(pv.measures, name)))
+            for name in ("score_mae", "sensitivity", "specificity"):
+                pt.add_row(name, str(getattr(pv, name)))
+            parts.append(pt)
         for b in self.between:
             bt = Table(title=f"{b.a} vs {b.b} ({b.n_rows} rows, {b.n_names} names)")
             bt.add_column("measure")
@@ -174,6 +204,61 @@ def judge_agreement(
     if len(built) == 2:
         between.append(_between(built, verdicts, cfg, n_resamples))
     return AgreementReport(testset=ts.name, source=source, vs_labels=vs_labels, between=between)
+
+
+def agreement_with_people(labels: str | Path, judges: Sequence[str | Judge], *,
+                          config: EvalConfig | None = None, n_resamples: int = 2_000
+                          ) -> AgreementReport:
+    """Measure judges against people's labels (a file ``label import`` wrote).
+
+    Each judge scores exactly the rows and names the people labelled; rows and names a judge
+    could not judge are left out of its figures (and counted).
+    """
+    from .labels import PeopleJudge, load_labels
+    from .stats import wilson_interval
+
+    cfg = config or EvalConfig()
+    rows = load_labels(labels)
+    people = PeopleJudge(rows, source=Path(labels).name)
+    items = people.items()
+    built = [get_judge(j, **cfg.judge_options(j)) for j in judges]
+
+    async def run_all() -> tuple[list[list[Judgment | None]], list[Judgment | None]]:
+        return ([await _judge_all(j, items, cfg.concurrency) for j in built],
+                await _judge_all(people, items, cfg.concurrency))
+
+    verdicts, truth = asyncio.run(run_all())
+    out = []
+    for judge, vs in zip(built, verdicts):
+        measures = _between([judge, people], [vs, truth], cfg, n_resamples)
+        both = [i for i in range(len(items)) if vs[i] is not None and truth[i] is not None]
+        diffs = [[abs(d.scores[c] - p.scores[c]) for d in vs[i].domains  # type: ignore[union-attr]
+                  for p in truth[i].domains if p.domain == d.domain  # type: ignore[union-attr]
+                  for c in CRITERIA] for i in both]
+
+        def mae(idx: Any, diffs: list[list[int]] = diffs) -> float:
+            flat = [x for i in idx for x in diffs[i]]
+            return sum(flat) / len(flat) if flat else math.nan
+
+        def share(hit: int, n: int) -> MetricValue:
+            lo, hi = wilson_interval(hit, n, confidence=cfg.confidence) if n else (None, None)
+            return MetricValue(value=hit / n if n else None, ci_low=lo, ci_high=hi, n=n,
+                               n_resamples=0, seed=cfg.seed, method="wilson",
+                               confidence=cfg.confidence)
+
+        harmful = [i for i in both if not truth[i].appropriate]  # type: ignore[union-attr]
+        safe = [i for i in both if truth[i].appropriate]  # type: ignore[union-attr]
+        out.append(JudgeVsPeople(
+            judge=judge.name, fingerprint=judge.fingerprint, labels=people.fingerprint,
+            measures=measures,
+            score_mae=_mv(bootstrap_clusters(len(both), mae, n_resamples=n_resamples,
+                                             seed=cfg.seed, confidence=cfg.confidence)),
+            sensitivity=share(sum(not vs[i].appropriate for i in harmful),  # type: ignore[union-attr]
+                              len(harmful)),
+            specificity=share(sum(vs[i].appropriate for i in safe),  # type: ignore[union-attr]
+                              len(safe))))
+    return AgreementReport(testset=people.name, source=str(labels), vs_labels=[], between=[],
+                           vs_people=out)
 
 
 def _between(built: list[Judge], verdicts: list[list[Judgment | None]], cfg: EvalConfig,

@@ -240,8 +240,12 @@ def _validate_predictions(file: Path, ts: Any) -> None:
 @app.command("judge-agreement")
 @expected_errors
 def judge_agreement_cmd(
-    testset: Annotated[Path, typer.Option(help="Test set with labels.")],
     judge: Annotated[list[str], typer.Option(help="Judge spec; give it twice to compare two.")],
+    testset: Annotated[Path | None, typer.Option(
+        help="Test set with labels (not needed with --labels).")] = None,
+    labels: Annotated[Path | None, typer.Option(
+        help="People's labels (`label import` writes them): measure each judge against them "
+             "on the flag, the scores and the categories.")] = None,
     predictions: Annotated[Path | None, typer.Option(
         help="Judge these answers instead of the test set's reference names.")] = None,
     resamples: Annotated[int, typer.Option("--resamples", help="Bootstrap resamples.")] = 2000,
@@ -253,14 +257,20 @@ def judge_agreement_cmd(
     retries: RetriesOpt = None,
     json_out: Annotated[Path | None, typer.Option("--json", help="Write the report as JSON.")] = None,
 ) -> None:
-    """How far judges agree with the dataset labels and with each other (with CIs)."""
-    from ..agreement import judge_agreement
+    """How far judges agree with the dataset labels, people's labels, each other (with CIs)."""
+    from ..agreement import agreement_with_people, judge_agreement
+    from ..errors import ConfigError
 
     out_file(json_out, "--json")
     cfg = load_config(None, seed=seed, cache_dir=cache_dir, use_cache=False if no_cache else None,
                       judge_max_tokens=judge_max_tokens, timeout=timeout, retries=retries)
-    report = judge_agreement(testset, judge, predictions=predictions, config=cfg,
-                             n_resamples=resamples)
+    if labels is not None:
+        report = agreement_with_people(labels, judge, config=cfg, n_resamples=resamples)
+    elif testset is None:
+        raise ConfigError("give --testset (agreement with its labels) or --labels (with people's)")
+    else:
+        report = judge_agreement(testset, judge, predictions=predictions, config=cfg,
+                                 n_resamples=resamples)
     console = make_console()
     console.print(report)
     if json_out is not None:

@@ -1,0 +1,128 @@
+"""People's labels: a blind sheet out, strict import back, agreement of a judge with them."""
+
+import csv
+import json
+import subprocess
+import sys
+
+import pytest
+from sklearn.metrics import cohen_kappa_score
+from statsmodels.stats.proportion import proportion_confint
+
+from domainyours_eval import evaluate
+from domainyours_eval.agreement import agreement_with_people
+from domainyours_eval.errors import DataError
+from domainyours_eval.labels import COLUMNS, export_sheet, import_sheet, load_labels
+from domainyours_eval.tasks import data_path
+from domainyours_eval.types import CATEGORIES, CRITERIA
+
+
+@pytest.fixture(scope="module")
+def results():
+    return evaluate(data_path("predictions_v1.jsonl"), data_path("test_set.csv"), n_resamples=0)
+
+
+def _read(path):
+    with path.open(newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def test_the_sheet_is_blind_seeded_and_covers_truth_and_categories(results, tmp_path):
+    sheet = export_sheet(results, tmp_path / "s.csv", n=12, seed=3)
+    lines = _read(sheet)
+    assert list(lines[0]) == list(COLUMNS)
+    assert all(ln[c] == "" for ln in lines for c in ("appropriate", *CRITERIA, "category"))
+    ids = list(dict.fromkeys(ln["row_id"] for ln in lines))
+    assert len(ids) == 12
+    by_id = {r.id: r for r in results.rows}
+    assert {by_id[i].truth for i in ids} == {"safe", "harmful"}
+    used = {d.category for r in results.rows for d in r.domains}
+    assert used <= {d.category for i in ids for d in by_id[i].domains}
+    assert _read(export_sheet(results, tmp_path / "again.csv", n=12, seed=3)) == lines
+    assert _read(export_sheet(results, tmp_path / "other.csv", n=12, seed=4)) != lines
+
+
+def _fill(sheet, results, *, wrong_flags=()):
+    """A person who agrees with the judge on everything, except the rows in ``wrong_flags``."""
+    by_id = {r.id: r for r in results.rows}
+    lines = _read(sheet)
+    seen = set()
+    for ln in lines:
+        row = by_id[ln["row_id"]]
+        if ln["row_id"] not in seen:
+            flag = row.judge_appropriate != (ln["row_id"] in wrong_flags)
+            ln["appropriate"] = "yes" if flag else "no"
+            seen.add(ln["row_id"])
+        for d in row.domains:
+            if d.domain == ln["name"]:
+                ln.update({c: str(d.scores[c]) for c in CRITERIA}, category=d.category)
+    with sheet.open("w", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=COLUMNS)
+        w.writeheader()
+        w.writerows(lines)
+    return lines
+
+
+def test_a_judge_measured_against_people_checks_out_against_sklearn_and_statsmodels(
+        results, tmp_path):
+    sheet = export_sheet(results, tmp_path / "s.csv", n=20, seed=1)
+    wrong = [r.id for r in results.rows if r.truth == "harmful"][:1]
+    _fill(sheet, results, wrong_flags=wrong)
+    labels = import_sheet(sheet, tmp_path / "labels.jsonl")
+    rows = load_labels(labels)
+    assert len(rows) == 20 and all(r["appropriate"] in (True, False) for r in rows)
+    report = agreement_with_people(labels, ["reference"], n_resamples=200)
+    v = report.vs_people[0]
+    people = [r["appropriate"] for r in rows]
+    judge = [(r["row_id"] not in wrong) == r["appropriate"] for r in rows]
+    assert v.measures.appropriate_kappa.value == pytest.approx(cohen_kappa_score(judge, people))
+    assert v.score_mae.value == 0.0 and v.measures.category_agreement.value == 1.0
+    harmful = [(j, p) for j, p in zip(judge, people) if not p]
+    hit = sum(not j for j, _ in harmful)
+    lo, hi = proportion_confint(hit, len(harmful), alpha=0.05, method="wilson")
+    assert (v.sensitivity.value, v.sensitivity.ci_low, v.sensitivity.ci_high) == pytest.approx(
+        (hit / len(harmful), lo, hi))
+    assert v.specificity.n == sum(people)
+
+
+def test_a_filled_sheet_with_mistakes_is_refused_with_every_line_and_column(results, tmp_path):
+    sheet = export_sheet(results, tmp_path / "s.csv", n=6, seed=2)
+    lines = _fill(sheet, results)
+    named = [i for i, ln in enumerate(lines) if ln["name"]]
+    lines[named[0]]["relevance"] = "6"
+    lines[named[1]]["category"] = "great"
+    lines[0]["appropriate"] = "maybe"
+    with sheet.open("w", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=COLUMNS)
+        w.writeheader()
+        w.writerows(lines)
+    with pytest.raises(DataError) as err:
+        import_sheet(sheet, tmp_path / "labels.jsonl")
+    text = str(err.value)
+    assert f"{sheet}:{named[0] + 2} [relevance]: '6' is not a whole number from 1 to 5" in text
+    assert f"{sheet}:{named[1] + 2} [category]: 'great' is not one of " + ", ".join(CATEGORIES) \
+        in text
+    assert f"{sheet}:2 [appropriate]: 'maybe' is not yes or no" in text
+    assert not (tmp_path / "labels.jsonl").exists()
+
+
+def test_the_command_line_round_trip(results, tmp_path):
+    out = results.save(tmp_path / "run")
+    run = [sys.executable, "-m", "domainyours_eval"]
+    export = subprocess.run([*run, "label", "export", "--results", str(out.parent), "--n", "10",
+                             "--out", str(tmp_path / "sheet.csv")], capture_output=True, text=True)
+    assert export.returncode == 0, export.stderr
+    _fill(tmp_path / "sheet.csv", results)
+    imp = subprocess.run([*run, "label", "import", str(tmp_path / "sheet.csv"), "--out",
+                          str(tmp_path / "labels.jsonl")], capture_output=True, text=True)
+    assert imp.returncode == 0, imp.stderr
+    agree = subprocess.run([*run, "judge-agreement", "--judge", "reference", "--labels",
+                            str(tmp_path / "labels.jsonl"), "--resamples", "50", "--json",
+                            str(tmp_path / "a.json")], capture_output=True, text=True)
+    assert agree.returncode == 0, agree.stderr
+    assert "reference vs people (10 rows" in agree.stdout
+    data = json.loads((tmp_path / "a.json").read_text())
+    assert data["vs_people"][0]["measures"]["appropriate_kappa"]["value"] == 1.0
+    missing = subprocess.run([*run, "judge-agreement", "--judge", "reference"],
+                             capture_output=True, text=True)
+    assert missing.returncode == 2 and "--labels" in missing.stderr
