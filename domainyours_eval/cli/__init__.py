@@ -10,7 +10,7 @@ from .app import app
 
 __all__ = ["app", "main"]
 
-for _module in ("run", "review", "labels", "batches", "cache"):
+for _module in ("run", "review", "labels", "audit", "batches", "cache"):
     importlib.import_module(f"{__name__}.{_module}")
 
 

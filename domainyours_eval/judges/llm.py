@@ -72,7 +72,8 @@ class LLMJudge:
 
     Besides the provider: the cache, the shuffle seed, attempts per row, retry backoff, prices,
     and ``bounded_reasons``: send each row's bounded schema (reasons up to this many characters)
-    and its token cap, for providers that constrain decoding to a schema.
+    and its token cap, for providers that constrain decoding to a schema; ``reverse_order``:
+    show the names in the reverse of the usual order (the order-bias audit).
     """
 
     def __init__(
@@ -89,12 +90,15 @@ class LLMJudge:
         prices: dict[str, tuple[float, float]] | None = None,
         sleep: Sleep | None = None,
         bounded_reasons: int | None = None,
+        reverse_order: bool = False,
     ) -> None:
         self.provider = backend
         self.name = f"{backend.backend}/{backend.model}"
         self.shuffle_seed = shuffle_seed
         self.max_attempts = max_attempts
         self.bounded_reasons = bounded_reasons
+        self.reverse_order = reverse_order
+        """Show each row's names in the reverse of the usual order (the order-bias audit)."""
         self.transport = Transport(backend, name=self.name,
                                    cache=JudgeCache(cache_dir) if use_cache else None,
                                    max_retries=max_retries, backoff_base=backoff_base,
@@ -182,11 +186,17 @@ class LLMJudge:
     @property
     def fingerprint(self) -> str:
         """sha256 over the prompt, schema, backend, model, sampling and protocol version."""
-        return fingerprint_of({
+        payload = {
             "prompt": prompt_data(), "prompt_file": PROMPT_FILE, "schema": output_schema(),
             "backend": self.provider.backend, "details": self.details(),
             "protocol": JUDGING_VERSION, "shuffle_seed": self.shuffle_seed,
-        })
+        }
+        if self.reverse_order:
+            payload["reverse_order"] = True
+        return fingerprint_of(payload)
+
+    def _render(self, item: JudgeInput) -> RenderedPrompt:
+        return render_prompt(item, seed=self.shuffle_seed, reverse=self.reverse_order)
 
     def _key(self, prompt: RenderedPrompt) -> dict[str, Any]:
         return {"backend": self.provider.backend, "details": self.details(),
@@ -212,7 +222,7 @@ class LLMJudge:
         p_in, p_out = self.price
         total = 0.0
         for item in items:
-            prompt = render_prompt(item, seed=self.shuffle_seed)
+            prompt = self._render(item)
             if self.transport.cached(self._key(prompt)):
                 continue
             tokens_in = (len(prompt.system) + len(prompt.user)) / 4
@@ -222,7 +232,7 @@ class LLMJudge:
 
     async def judge(self, item: JudgeInput) -> Judgment:
         """Judge one row: from the cache when possible, else by calling the model."""
-        prompt = render_prompt(item, seed=self.shuffle_seed)
+        prompt = self._render(item)
         return await self.transport.call(
             self._request(prompt), key=self._key(prompt),
             accept=lambda c: parse_verdict(c.text, item), attempts=self.max_attempts)

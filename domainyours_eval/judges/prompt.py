@@ -197,13 +197,18 @@ def _system_text() -> str:
     return "\n".join(lines)
 
 
-def render_prompt(item: JudgeInput, *, seed: int = 0) -> RenderedPrompt:
-    """Render the judge request for one row."""
+def render_prompt(item: JudgeInput, *, seed: int = 0, reverse: bool = False) -> RenderedPrompt:
+    """Render the judge request for one row.
+
+    ``reverse`` shows the names in the opposite of the usual order (the order-bias audit).
+    """
     material = json.dumps([seed, item.description, list(item.domains)]).encode()
     digest = hashlib.sha256(material).hexdigest()
     token = digest[:16]
     order = list(item.domains)
     random.Random(int(digest[16:32], 16)).shuffle(order)
+    if reverse:
+        order.reverse()
     constraints = ", ".join(item.constraints) if item.constraints else "none stated"
     names = "\n".join(f"- {neutralise(d)}" for d in order) if order else "(the model refused)"
     user = (
