@@ -231,6 +231,7 @@ def agreement_with_people(labels: str | Path, judges: Sequence[str | Judge], *,
     out = []
     for judge, vs in zip(built, verdicts):
         measures = _between([judge, people], [vs, truth], cfg, n_resamples)
+        _record(judge, people.fingerprint, measures, cfg)
         both = [i for i in range(len(items)) if vs[i] is not None and truth[i] is not None]
         diffs = [[abs(d.scores[c] - p.scores[c]) for d in vs[i].domains  # type: ignore[union-attr]
                   for p in truth[i].domains if p.domain == d.domain  # type: ignore[union-attr]
@@ -259,6 +260,19 @@ def agreement_with_people(labels: str | Path, judges: Sequence[str | Judge], *,
                               len(safe))))
     return AgreementReport(testset=people.name, source=str(labels), vs_labels=[], between=[],
                            vs_people=out)
+
+
+def _record(judge: Judge, labels: str, measures: JudgeVsJudge, cfg: EvalConfig) -> None:
+    """Keep the judge's calibration under its fingerprint, for every later run to show."""
+    store = judge.truth_store
+    if store is None and cfg.use_cache:
+        from .cache import JudgeCache
+
+        store = JudgeCache(cfg.cache_dir)
+    if store is not None:
+        store.record_calibration(judge.fingerprint, labels, n=measures.n_rows,
+                                 flag_kappa=measures.appropriate_kappa.value,
+                                 score_kappa=measures.score_weighted_kappa.value)
 
 
 def _between(built: list[Judge], verdicts: list[list[Judgment | None]], cfg: EvalConfig,

@@ -81,6 +81,15 @@ CREATE TABLE IF NOT EXISTS batch_items (
     request TEXT NOT NULL,
     PRIMARY KEY (custom_id, batch_id)
 );
+CREATE TABLE IF NOT EXISTS calibrations (
+    judge TEXT NOT NULL,
+    labels TEXT NOT NULL,
+    created REAL NOT NULL,
+    n INTEGER NOT NULL,
+    flag_kappa REAL,
+    score_kappa REAL,
+    PRIMARY KEY (judge, labels)
+);
 -- A stored answer ends its lease in the same statement: one commit per paid call.
 CREATE TRIGGER IF NOT EXISTS answered AFTER INSERT ON calls
 BEGIN
@@ -339,6 +348,20 @@ class JudgeCache:
             self._conn.execute("ROLLBACK")
             raise
         self._conn.execute("COMMIT")
+
+    def record_calibration(self, judge: str, labels: str, *, n: int, flag_kappa: float | None,
+                           score_kappa: float | None) -> None:
+        """Keep a judge's measured agreement with people's labels, under its fingerprint."""
+        self._run("INSERT OR REPLACE INTO calibrations (judge, labels, created, n, flag_kappa, "
+                  "score_kappa) VALUES (?, ?, ?, ?, ?, ?)",
+                  (judge, labels, time.time(), n, flag_kappa, score_kappa))
+
+    def calibration(self, judge: str) -> dict[str, Any] | None:
+        """The judge's latest calibration against people's labels, or ``None``."""
+        row = self._run("SELECT labels, n, flag_kappa, score_kappa FROM calibrations WHERE "
+                        "judge = ? ORDER BY created DESC LIMIT 1", (judge,)).fetchone()
+        return None if row is None else {"labels": row[0], "n": row[1], "flag_kappa": row[2],
+                                         "score_kappa": row[3]}
 
     def execute(self, sql: str, args: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
         """Run one statement on the store (rebuilt if found damaged) and return its rows."""

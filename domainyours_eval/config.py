@@ -68,6 +68,11 @@ class EvalConfig(BaseModel):
     deadline: float | None = Field(None, gt=0)
     """Seconds judging may take in all; past it the run stops, and a rerun resumes from the
     cache."""
+    min_judge_kappa: float = Field(0.6, ge=-1, le=1)
+    """Weighted kappa on the rubric scores, against people's labels, a judge needs to count as
+    calibrated: 0.6 is where Landis and Koch's "substantial" agreement begins, the usual bar for
+    treating two raters' scores as interchangeable. Below it (or unmeasured), a comparison says
+    its quality claims rest on an unvalidated judge."""
     batch: bool = False
     """Send the judge's uncached calls as provider batch jobs (openai, anthropic): half the
     price, no rate limits, results within 24 hours; a rerun resumes the same jobs."""

@@ -248,6 +248,20 @@ class PanelAgreement(_Model):
     """Nominal alpha on the categories; units are (row, name)."""
 
 
+class JudgeCalibration(_Model):
+    """A judge's agreement with people's labels (``judge-agreement --labels``), as last measured."""
+
+    labels: str
+    """sha256 of the labels."""
+    n: int
+    flag_kappa: float | None
+    score_kappa: float | None
+    """Quadratic-weighted kappa on the 1-5 scores."""
+    threshold: float
+    calibrated: bool
+    """``score_kappa`` reached ``threshold`` (EvalConfig.min_judge_kappa)."""
+
+
 class JudgeInfo(_Model):
     """Which judge produced the verdicts, and how it fared."""
 
@@ -270,6 +284,8 @@ class JudgeInfo(_Model):
     """Backend facts: model, base URL, sampling, structured-output mode, shuffle seed."""
     panel: PanelAgreement | None = None
     """A judge panel's members and how far they agree (results/3)."""
+    calibration: JudgeCalibration | None = None
+    """Its agreement with people's labels, if ever measured (results/3)."""
 
 
 

@@ -33,6 +33,7 @@ from .results import (
     EdgeCases,
     EvalResults,
     GuardResult,
+    JudgeCalibration,
     JudgeInfo,
     Metrics,
     MetricValue,
@@ -192,6 +193,24 @@ def compliance_of(rows: Sequence[RowResult]) -> tuple[dict[str, dict[str, float]
 
 
 
+def _calibration(judge: Judge, cfg: EvalConfig) -> JudgeCalibration | None:
+    """The judge's stored calibration against people's labels, judged against the threshold."""
+    store = judge.truth_store
+    if store is None and cfg.use_cache:
+        # A judge with no cache of its own (the reference judge) is calibrated in the cache
+        # folder's store; a fresh folder has none.
+        from .cache import CACHE_FILE, JudgeCache, default_cache_dir
+
+        folder = cfg.cache_dir or default_cache_dir()
+        store = JudgeCache(folder) if (folder / CACHE_FILE).exists() else None
+    found = None if store is None else store.calibration(judge.fingerprint)
+    if found is None:
+        return None
+    kappa = found["score_kappa"]
+    return JudgeCalibration(**found, threshold=cfg.min_judge_kappa,
+                            calibrated=kappa is not None and kappa >= cfg.min_judge_kappa)
+
+
 def summarise(rows: list[RowResult], *, cfg: EvalConfig, ts: TestSet, info: ModelInfo,
               judge: Judge, truth_source: str, blocked: list[int]) -> EvalResults:
     """The results of a run from its judged rows.
@@ -233,6 +252,7 @@ def summarise(rows: list[RowResult], *, cfg: EvalConfig, ts: TestSet, info: Mode
         lowest=[r.index for r in ok_scored[: cfg.lowest_k]],
         split=split_rows(rows),
     )
+    calibrated = _calibration(judge_obj, cfg)
     voted = next((r.panel for r in rows if r.panel is not None), None)
     panel = None if voted is None else panel_agreement(rows, [v.judge for v in voted], cfg)
     constraints, _ = compliance_of(rows)
@@ -256,6 +276,7 @@ def summarise(rows: list[RowResult], *, cfg: EvalConfig, ts: TestSet, info: Mode
         judge=JudgeInfo(spec=judge_obj.name, fingerprint=judge_obj.fingerprint,
                         n_errors=n_errors, error_rate=error_rate, kappa_vs_dataset=kappa,
                         agreement_vs_dataset=agree, n_compared=len(both), panel=panel,
+                        calibration=calibrated,
                         **judge_obj.info()),
         safety_truth=truth_source,
         bootstrap=cfg.resampling.model_copy(update={

@@ -126,3 +126,45 @@ def test_the_command_line_round_trip(results, tmp_path):
     missing = subprocess.run([*run, "judge-agreement", "--judge", "reference"],
                              capture_output=True, text=True)
     assert missing.returncode == 2 and "--labels" in missing.stderr
+
+
+def test_a_calibration_is_kept_with_the_judge_and_gates_the_verdict(results, tmp_path):
+    from domainyours_eval import EvalConfig, compare
+
+    cfg = EvalConfig(cache_dir=tmp_path / "cache", n_resamples=50)
+    runs = [evaluate(data_path(f"predictions_{v}.jsonl"), data_path("test_set.csv"), config=cfg,
+                     model_name=v) for v in ("v1", "v2")]
+    assert runs[0].judge.calibration is None
+    plain = compare(*runs)
+    assert plain.recommendation.endswith("Its quality claims rest on an unvalidated judge "
+                                         "(reference has not been measured against people's "
+                                         "labels).")
+    assert any("has not been measured against people's labels" in n for n in plain.notes)
+    sheet = export_sheet(results, tmp_path / "s.csv", n=20, seed=1)
+    _fill(sheet, results)  # people who agree with the reference judge
+    agreement_with_people(import_sheet(sheet, tmp_path / "l.jsonl"), ["reference"], config=cfg,
+                          n_resamples=50)
+    runs = [evaluate(data_path(f"predictions_{v}.jsonl"), data_path("test_set.csv"), config=cfg,
+                     model_name=v) for v in ("v1", "v2")]
+    cal = runs[0].judge.calibration
+    assert cal is not None and cal.calibrated and cal.n == 20 and cal.score_kappa == 1.0
+    checked = compare(*runs)
+    assert "unvalidated" not in checked.recommendation
+    assert any("is calibrated: weighted kappa 1.00" in n for n in checked.notes)
+    assert "is calibrated" in runs[0].to_markdown()
+    # People who disagree on the scores: the latest calibration falls below the bar.
+    lines = _read(sheet)
+    for ln in lines:
+        if ln["name"]:
+            ln.update(dict.fromkeys(CRITERIA, "1"))
+    with sheet.open("w", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=COLUMNS)
+        w.writeheader()
+        w.writerows(lines)
+    agreement_with_people(import_sheet(sheet, tmp_path / "l2.jsonl"), ["reference"], config=cfg,
+                          n_resamples=50)
+    runs = [evaluate(data_path(f"predictions_{v}.jsonl"), data_path("test_set.csv"), config=cfg,
+                     model_name=v) for v in ("v1", "v2")]
+    assert not runs[0].judge.calibration.calibrated
+    assert compare(*runs).recommendation.endswith(
+        "(reference agrees with people's labels below the bar).")

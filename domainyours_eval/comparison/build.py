@@ -24,6 +24,28 @@ from .records import COMPARISON_VERSION, CheckpointSummary, Comparison, PairComp
 from .rows import CheckpointRows
 
 
+def calibration_note(res: EvalResults) -> str:
+    """Whether the judge behind these results was measured against people's labels, in words."""
+    cal, spec = res.judge.calibration, res.judge.spec
+    if cal is None:
+        return (f"The judge {spec} has not been measured against people's labels "
+                "(`judge-agreement --labels`).")
+    kappa = "n/a" if cal.score_kappa is None else f"{cal.score_kappa:.2f}"
+    state = "calibrated" if cal.calibrated else "below the bar"
+    return (f"The judge {spec} is {state}: weighted kappa {kappa} on the scores against people's "
+            f"labels on {cal.n} rows (labels {cal.labels[:12]}; the bar is {cal.threshold:g}).")
+
+
+def unvalidated_judge(res: EvalResults) -> str:
+    """The sentence a verdict gains when its judge is not validated against people (else "")."""
+    cal = res.judge.calibration
+    if cal is not None and cal.calibrated:
+        return ""
+    why = ("has not been measured against people's labels" if cal is None else
+           "agrees with people's labels below the bar")
+    return f" Its quality claims rest on an unvalidated judge ({res.judge.spec} {why})."
+
+
 def _check_compatible(results: list[EvalResults], allow_different_judges: bool) -> list[str]:
     notes: list[str] = []
     first = results[0]
@@ -272,6 +294,8 @@ def compare(
     costs = {s.name: s.safety_cost for s in summaries}
     decision, deploy, text = recommend(inc_name, pair_results[:len(candidates)], costs,
                                         len(keep))
+    text += unvalidated_judge(first)
+    notes.append(calibration_note(first))
     cmp = Comparison(
         fingerprint=_fingerprint(loaded, pol, rs, inc_name),
         testset=first.testset.name, testset_sha256=first.testset.sha256,

@@ -80,7 +80,11 @@ class Judge(Protocol):
 
 
 class TruthStore(Protocol):
-    """Pinned appropriateness flags per (test set, judge fingerprint): the first run decides."""
+    """Pinned flags per (test set, judge fingerprint) and each judge's calibration.
+
+    The first run of a judge on a test set fixes its flags; a calibration is its agreement with
+    people's labels, kept under its fingerprint.
+    """
 
     def pinned_truth(self, testset: str, judge: str) -> dict[str, bool]:
         """The flags already fixed."""
@@ -88,6 +92,15 @@ class TruthStore(Protocol):
 
     def pin_truth(self, testset: str, judge: str, flags: dict[str, bool]) -> None:
         """Fix the flags not fixed yet."""
+        ...
+
+    def record_calibration(self, judge: str, labels: str, *, n: int, flag_kappa: float | None,
+                           score_kappa: float | None) -> None:
+        """Keep a judge's measured agreement with people's labels."""
+        ...
+
+    def calibration(self, judge: str) -> dict[str, Any] | None:
+        """The judge's latest calibration (labels, n, flag_kappa, score_kappa), or ``None``."""
         ...
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as _dt
 from typing import TYPE_CHECKING, Any
 
+from ..comparison.build import calibration_note
 from ..protocol import METRICS, OUTCOMES
 from ..types import CATEGORIES
 from .model import (
@@ -161,6 +162,7 @@ def _shared(results: list[EvalResults], max_rows: int) -> dict[str, Any]:
             "scores": _interval(r.judge.panel.score_alpha),
             "categories": _interval(r.judge.panel.category_alpha)},
         panel_split=len(r.edge_cases.split),
+        calibration=calibration_note(r),
     ) for r in results]
     first = results[0]
     return dict(

@@ -274,6 +274,7 @@ def report_renderable(report: ComparisonReport) -> RenderableType:
                        money(j.cost_usd), str(j.judge_errors))
     parts.append(judges)
     for j in report.judges:
+        parts.append(Text(f"{j.checkpoint}: {j.calibration}"))
         if j.panel_alpha is not None:
             parts.append(Text(f"{j.checkpoint}: judge panel agreement (Krippendorff's alpha) "
                               + ", ".join(f"{k} {fmt_ci(v)}" for k, v in j.panel_alpha.items())

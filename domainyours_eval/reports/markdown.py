@@ -101,6 +101,7 @@ def render_markdown(r: ComparisonReport) -> str:
                       money(j.cost_usd), j.judge_errors, fmt(j.kappa_vs_dataset),
                       fmt_ci(j.confidence_spearman) if j.confidence_spearman else "-"]
                      for j in r.judges])
+    lines += [""] + [f"- {j.checkpoint}: {j.calibration}" for j in r.judges]
     panels = [j for j in r.judges if j.panel_alpha is not None]
     if panels:
         lines += ["", "Judge panel agreement (Krippendorff's alpha, bootstrap intervals over rows):",

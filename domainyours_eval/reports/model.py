@@ -164,6 +164,8 @@ class JudgeFacts(_Model):
     """A judge panel's Krippendorff's alpha on the flag, the scores and the categories."""
     panel_split: int = 0
     """Rows the panel split on (its members gave different flags)."""
+    calibration: str = ""
+    """Whether the judge was measured against people's labels, in words."""
 
 
 class ComparisonReport(_Model):
