@@ -50,15 +50,30 @@ def compare_cmd(
     ci_method: FirstMethodOpt = None,
     allow_different_judges: Annotated[bool, typer.Option(
         help="Compare results judged by different judges (said in the report).")] = False,
+    pairwise: Annotated[bool, typer.Option(
+        "--pairwise", help="Also judge each candidate's names against the incumbent's side "
+                           "by side, in both orders (needs --judge).")] = False,
+    judge: Annotated[str | None, typer.Option(
+        help="The judge for --pairwise (reference: its row scores decide).")] = None,
+    cache_dir: CacheDirOpt = None,
     config: ConfigOpt = None,
 ) -> None:
     """Paired comparison of checkpoints evaluated on the same test set, with a verdict."""
     from ..comparison import compare
+    from ..errors import ConfigError
 
     out_file(json_out, "--json")
+    if pairwise and judge is None:
+        raise ConfigError("--pairwise needs --judge (the judge that compares the names)")
+    if judge is not None and not pairwise:
+        raise ConfigError("--judge applies to --pairwise only: compare reuses the results' own "
+                          "judging")
+    cfg = load_config(config, cache_dir=cache_dir)
     cmp = compare(*results, seed=seed, n_resamples=resamples, method=ci_method,
                   policy=policy_of(config), incumbent=incumbent, cost_ratio=cost_ratio,
-                  alpha=alpha, allow_different_judges=allow_different_judges)
+                  alpha=alpha, allow_different_judges=allow_different_judges,
+                  pairwise_judge=judge,
+                  pairwise_options=None if judge is None else cfg.judge_options(judge))
     console = make_console()
     console.print(cmp)
     if json_out is not None:

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from ..errors import ConfigError, IncompatibleResultsError
+from ..judges import Judge
 from ..policy import DecisionPolicy
 from ..protocol import (
     METRIC_BY_NAME,
@@ -189,6 +190,8 @@ def compare(
     cost_ratio: float | None = None,
     allow_different_judges: bool = False,
     pairs: Literal["all", "adjacent", "baseline"] = "all",
+    pairwise_judge: str | Judge | None = None,
+    pairwise_options: dict[str, Any] | None = None,
 ) -> Comparison:
     """Compare checkpoints evaluated on the same test set under a stated decision policy.
 
@@ -208,6 +211,9 @@ def compare(
         allow_different_judges: Compare results judged by different judges, with a note.
         pairs: Descriptive pairs besides the incumbent's: ``all``, ``adjacent`` (each against
             the one before) or ``baseline`` (only the incumbent's).
+        pairwise_judge: Also judge each candidate's names against the incumbent's side by
+            side, in both orders, with this judge (wins, ties, losses, an exact sign test).
+        pairwise_options: Options for that judge (``cache_dir``, a ``client``...).
 
     Raises:
         IncompatibleResultsError: Different test sets, protocols, judges or ground truth.
@@ -304,5 +310,11 @@ def compare(
         checkpoints=summaries, pairs=pair_results, decision=decision, deploy=deploy,
         recommendation=text, notes=notes,
     )
+    if pairwise_judge is not None:
+        from .pairwise import pairwise
+
+        cmp.pairwise = pairwise(loaded, [(inc, i) for i in candidates], pairwise_judge,
+                                alpha=pol.alpha, judge_options=pairwise_options)
+        cmp.schema_version = "domainyours-comparison/3"
     cmp._results = loaded
     return cmp

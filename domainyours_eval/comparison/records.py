@@ -116,10 +116,32 @@ class CheckpointSummary(_Model):
     render its report; null for results given in memory."""
 
 
+class PairwiseResult(_Model):
+    """A judge's side-by-side preferences between two checkpoints' names."""
+
+    a: str
+    b: str
+    judge: str
+    n: int
+    """Rows both checkpoints answered with names (the only ones with two lists to compare)."""
+    a_wins: int
+    ties: int
+    """Rows judged equal, or whose preference flipped with the order the lists were shown in."""
+    b_wins: int
+    p_value: float | None
+    """Exact two-sided sign test on the rows not tied (null when all tied)."""
+    b_share: MetricValue
+    """Share of the rows not tied that ``b`` wins, with a Clopper-Pearson interval at the level
+    of the policy's alpha: it excludes 0.5 exactly when ``p_value`` is below alpha."""
+    significant: bool
+    method: str = "exact sign test, ties dropped; Clopper-Pearson interval"
+
+
 class Comparison(_Model):
     """Paired comparison of two or more checkpoints under a decision policy."""
 
-    schema_version: Literal["domainyours-comparison/2"] = COMPARISON_VERSION
+    schema_version: Literal["domainyours-comparison/2",
+                            "domainyours-comparison/3"] = COMPARISON_VERSION
     fingerprint: str
     """sha256 of the compared results, the policy and the resampling settings."""
     testset: str
@@ -138,6 +160,8 @@ class Comparison(_Model):
     """The checkpoint the policy recommends (the incumbent unless one candidate clearly wins)."""
     recommendation: str
     notes: list[str] = Field(default_factory=list)
+    pairwise: list[PairwiseResult] = Field(default_factory=list)
+    """Side-by-side judging of each candidate against the incumbent (comparison/3)."""
     _results: list[EvalResults] = PrivateAttr(default_factory=list)
 
     @classmethod
@@ -179,7 +203,9 @@ class Comparison(_Model):
 
     def to_json(self, path: str | Path | None = None) -> str:
         """Return the comparison as JSON, also writing it to ``path`` when given."""
-        return write_output(json.dumps(self.model_dump(mode="json"), indent=2), path)
+        # Without pairwise judging the file is exactly a comparison/2 one, for older readers.
+        data = self.model_dump(mode="json", exclude=set() if self.pairwise else {"pairwise"})
+        return write_output(json.dumps(data, indent=2), path)
 
     def __rich__(self) -> Any:
         from ..reports.console import comparison_renderable

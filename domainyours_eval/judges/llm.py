@@ -33,6 +33,9 @@ from ..providers.transport import (
 )
 from ..types import JudgeInput, Judgment
 from .base import fingerprint_of
+from .pairwise import PAIRWISE_VERSION, Preference, parse_preference, render_pair
+from .pairwise import SCHEMA as PAIRWISE_SCHEMA
+from .pairwise import SYSTEM as PAIRWISE_SYSTEM
 from .prompt import (
     PROMPT_FILE,
     RenderedPrompt,
@@ -236,6 +239,16 @@ class LLMJudge:
         return await self.transport.call(
             self._request(prompt), key=self._key(prompt),
             accept=lambda c: parse_verdict(c.text, item), attempts=self.max_attempts)
+
+    async def prefer(self, description: str, first: Sequence[str], second: Sequence[str]
+                     ) -> Preference:
+        """Which list of names is better for ``description``: ``A`` (first), ``B`` or ``tie``."""
+        user = render_pair(description, first, second, seed=self.shuffle_seed)
+        key = {"kind": "pairwise", "version": PAIRWISE_VERSION, "backend": self.provider.backend,
+               "details": self.details(), "system": PAIRWISE_SYSTEM, "user": user}
+        return await self.transport.call(
+            ChatRequest(user=user, system=PAIRWISE_SYSTEM, schema=PAIRWISE_SCHEMA), key=key,
+            accept=lambda c: parse_preference(c.text), attempts=self.max_attempts)
 
     async def aclose(self) -> None:
         """Release the provider's connections at the end of a run."""

@@ -12,7 +12,7 @@ if TYPE_CHECKING:
     from ..results import MetricValue
     from .model import ClaimRow, Interval
 
-__all__ = ["claim_ci", "claim_est", "clip", "fmt", "fmt_ci", "fmt_p", "fmt_pair", "metric_cell",
+__all__ = ["claim_ci", "claim_est", "clip", "fmt", "fmt_ci", "fmt_ci_values", "fmt_p", "fmt_pair", "metric_cell",
            "money", "pct", "rows_needed"]
 
 
@@ -35,6 +35,15 @@ def fmt_ci(v: Interval) -> str:
     if v.low is None or v.high is None:
         return f"{v.value:.3f}"
     return f"{v.value:.3f} [{v.low:.3f}, {v.high:.3f}]"
+
+
+def fmt_ci_values(value: float | None, low: float | None, high: float | None) -> str:
+    """A value with its interval, from the three numbers."""
+    if value is None:
+        return "n/a"
+    if low is None or high is None:
+        return f"{value:.3f}"
+    return f"{value:.3f} [{low:.3f}, {high:.3f}]"
 
 
 def pct(v: float | None, signed: bool = False) -> str:

@@ -224,12 +224,31 @@ def build_report(cmp: Comparison, results: list[EvalResults], *, max_rows: int =
         n_resamples=cmp.resampling.n_resamples, resampling_method=cmp.resampling.method,
         checkpoints=names, policy=cmp.policy_summary, incumbent=cmp.incumbent,
         recommendation=cmp.recommendation, verdicts=[p.verdict for p in cmp.pairs if p.claims],
-        claims=claims, alpha=cmp.policy.alpha,
+        claims=claims, alpha=cmp.policy.alpha, pairwise=[pairwise_sentence(r) for r in cmp.pairwise],
         metrics=_metric_rows([c.metrics for c in cmp.checkpoints]),
         safety_cost=[_interval(c.safety_cost) for c in cmp.checkpoints], deltas=deltas,
         notes=[*cmp.notes, *_undefined_notes(names, [c.metrics for c in cmp.checkpoints])],
         **_shared(results, max_rows),
     )
+
+
+def pairwise_sentence(r: Any) -> str:
+    """One pairwise result in words, with every figure a reader needs."""
+    share = r.b_share
+    decided = r.a_wins + r.b_wins
+    if share.value is None:
+        won = "no row was decided"
+    else:
+        ci = ("" if share.ci_low is None or share.ci_high is None else
+              f" [{100 * share.ci_low:.1f}%, {100 * share.ci_high:.1f}%] at "
+              f"{100 * share.confidence:.0f}%")
+        won = f"{r.b} won {100 * share.value:.1f}% of the {decided} decided rows{ci}"
+    p = "n/a" if r.p_value is None else ("< 0.001" if r.p_value < 0.001 else f"{r.p_value:.3f}")
+    return (f"{r.b} vs {r.a}, judged side by side by {r.judge} in both orders (a flip is a tie): "
+            f"{r.b_wins} wins, {r.ties} ties, {r.a_wins} losses over {r.n} rows both answered; "
+            f"{won}; exact sign test p = {p}, "
+            f"{'significant' if r.significant else 'not significant'} at "
+            f"{1 - share.confidence:g}.")
 
 
 def build_single_report(res: EvalResults, *, max_rows: int = 50, title: str | None = None

@@ -20,6 +20,7 @@ from ._format import (
     clip,
     fmt,
     fmt_ci,
+    fmt_ci_values,
     fmt_p,
     fmt_pair,
     metric_cell,
@@ -191,10 +192,26 @@ def comparison_renderable(cmp: Comparison) -> RenderableType:
             t.add_row(key, fmt(d.delta, signed=True), ci, Text(d.method))
         parts.append(t)
         parts.append(Text(p.verdict, style="italic"))
+    if cmp.pairwise:
+        parts.append(pairwise_table(cmp.pairwise))
     parts.append(Text(cmp.recommendation, style="bold"))
     for note in cmp.notes:
         parts.append(Text(note, style="yellow"))
     return Panel(Group(*parts), title="domainyours-eval compare", expand=False)
+
+
+def pairwise_table(results: list[Any]) -> Table:
+    """Side-by-side judging: wins, ties and losses with the sign test, per candidate."""
+    t = Table(title=f"Pairwise judging ({results[0].judge}; both orders, a flip is a tie)")
+    for col in ("candidate vs incumbent", "rows", "wins / ties / losses", "share won [CI]", "p",
+                "significant"):
+        t.add_column(col, justify="left" if col.startswith("candidate") else "right")
+    for r in results:
+        share = r.b_share
+        ci = fmt_ci_values(share.value, share.ci_low, share.ci_high)
+        t.add_row(Text(f"{r.b} vs {r.a}"), str(r.n), f"{r.b_wins} / {r.ties} / {r.a_wins}", ci,
+                  fmt_p(r.p_value), "yes" if r.significant else "no")
+    return t
 
 
 def report_renderable(report: ComparisonReport) -> RenderableType:
@@ -210,7 +227,8 @@ def report_renderable(report: ComparisonReport) -> RenderableType:
     if report.recommendation:
         parts += [Text(report.policy or "", style="dim"), Text(report.recommendation, style="bold"),
                   _claims_table(report.claims, report.alpha),
-                  *(Text(v, style="italic") for v in report.verdicts)]
+                  *(Text(v, style="italic") for v in report.verdicts),
+                  *(Text(t) for t in report.pairwise)]
     else:
         parts.append(Text(f"One checkpoint ({cps[0]}): no comparison and no verdict."))
     parts += [Text(n, style="yellow") for n in report.notes]

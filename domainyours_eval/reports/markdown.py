@@ -49,6 +49,8 @@ def render_markdown(r: ComparisonReport) -> str:
               claim_ci(c), c.method, fmt_p(c.p), fmt_p(c.p_holm),
               "yes" if c.significant else "no", rows_needed(c.rows_needed)] for c in r.claims])
         lines += [f"- {_cell(v)}" for v in r.verdicts]
+        if r.pairwise:
+            lines += ["", "### Pairwise judging", ""] + [f"- {_cell(t)}" for t in r.pairwise]
     else:
         lines += [f"One checkpoint ({_cell(cps[0])}): no comparison and no verdict.", ""]
     lines += [f"- _{_cell(n)}_" for n in r.notes] + [""]

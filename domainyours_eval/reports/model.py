@@ -187,6 +187,8 @@ class ComparisonReport(_Model):
     incumbent: str | None = None
     recommendation: str | None = None
     verdicts: list[str] = Field(default_factory=list)
+    pairwise: list[str] = Field(default_factory=list)
+    """Side-by-side judging, one sentence per candidate, with its figures."""
     claims: list[ClaimRow] = Field(default_factory=list)
     alpha: float | None = None
     metrics: list[MetricRow]
