@@ -126,7 +126,12 @@ class JudgePanel:
         usage: Counter[str] = Counter()
         for i in infos:
             usage.update(i.get("usage") or {})
-        details = {f"member {k + 1}": m.name for k, m in enumerate(self.members)}
+        details = {}
+        for k, (m, i) in enumerate(zip(self.members, infos)):
+            cost = i.get("cost_usd")
+            paid = "cost unknown" if cost is None and i.get("calls") else f"${cost or 0.0:.4f}"
+            details[f"member {k + 1}"] = (f"{m.name}: {i.get('calls') or 0} calls, "
+                                          f"{i.get('cache_hits') or 0} cached, {paid}")
         details["rules"] = PANEL_RULES
         return {"calls": sum(int(i.get("calls") or 0) for i in infos),
                 "cache_hits": sum(int(i.get("cache_hits") or 0) for i in infos),

