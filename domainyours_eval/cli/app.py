@@ -209,6 +209,16 @@ def is_local(spec: str) -> bool:
     return (split_model_spec(spec, warn=False) or ("",))[0] == "hf"
 
 
+def show_and_save(report: Any, json_out: Path | None) -> None:
+    """Print a report, and write it as JSON to ``json_out`` when given."""
+    console = make_console()
+    console.print(report)
+    if json_out is not None:
+        json_out.parent.mkdir(parents=True, exist_ok=True)
+        json_out.write_text(report.model_dump_json(indent=2), encoding="utf-8")
+        console.print(f"wrote {json_out}", markup=False, highlight=False)
+
+
 def load_config(config: Path | None, **flags: Any) -> Any:
     """``EvalConfig`` from the ``--config`` TOML (if any) with the flags given on top."""
     from ..config import EvalConfig

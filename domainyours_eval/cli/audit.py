@@ -17,8 +17,8 @@ from .app import (
     app,
     expected_errors,
     load_config,
-    make_console,
     out_file,
+    show_and_save,
 )
 
 
@@ -46,9 +46,4 @@ def judge_audit_cmd(
                       judge_max_tokens=judge_max_tokens, timeout=timeout, retries=retries)
     report = judge_audit(judge, testset, predictions=predictions, config=cfg,
                          n_resamples=resamples)
-    console = make_console()
-    console.print(report)
-    if json_out is not None:
-        json_out.parent.mkdir(parents=True, exist_ok=True)
-        json_out.write_text(report.model_dump_json(indent=2), encoding="utf-8")
-        console.print(f"wrote {json_out}", markup=False, highlight=False)
+    show_and_save(report, json_out)

@@ -32,6 +32,7 @@ from .app import (
     out_file,
     out_folder,
     policy_of,
+    show_and_save,
 )
 from .display import Display
 
@@ -286,12 +287,7 @@ def judge_agreement_cmd(
     else:
         report = judge_agreement(testset, judge, predictions=predictions, config=cfg,
                                  n_resamples=resamples)
-    console = make_console()
-    console.print(report)
-    if json_out is not None:
-        json_out.parent.mkdir(parents=True, exist_ok=True)
-        json_out.write_text(report.model_dump_json(indent=2), encoding="utf-8")
-        console.print(f"wrote {json_out}", markup=False, highlight=False)
+    show_and_save(report, json_out)
 
 
 @app.command("demo")
