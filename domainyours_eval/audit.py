@@ -19,8 +19,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
-
+from .audit_record import AuditReport
 from .config import EvalConfig
 from .errors import ConfigError
 from .judges import Judge, JudgeInput, Judgment, get_judge
@@ -33,52 +32,10 @@ from .tasks.domain_suggestion import parse_output
 from .testsets import TestSet, load_testset
 from .types import CATEGORIES, CRITERIA
 
-__all__ = ["AuditReport", "judge_audit", "model_family"]
+__all__ = ["AuditReport", "attach_audit", "judge_audit", "model_family"]
 
 MIN_NAMES_FOR_LENGTH = 5
 """Fewest names a category needs before its length correlation is reported."""
-
-
-class AuditReport(BaseModel):
-    """What ``judge-audit`` found."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    judge: str
-    fingerprint: str
-    n_rows: int
-    """Rows judged validly in both orders."""
-    n_names: int
-    category_flip_rate: MetricValue
-    """Share of names whose category changes when the order is reversed."""
-    score_change: MetricValue
-    """Mean absolute change of a name's 1-5 score on a criterion, in points."""
-    flag_flip_rate: MetricValue
-    """Share of rows whose appropriateness flag changes."""
-    length_spearman: dict[str, MetricValue]
-    """Per category: Spearman of name length with the judge's normalised score."""
-    same_family: str | None = None
-    """The warning, when the judge and the model under test come from one model family."""
-
-    def __rich__(self) -> Any:
-        from rich.console import Group
-        from rich.table import Table
-        from rich.text import Text
-
-        t = Table(title=Text(f"Bias audit of {self.judge} ({self.n_rows} rows, "
-                             f"{self.n_names} names)"))
-        t.add_column("finding")
-        t.add_column(Text("value [CI]"))
-        t.add_row("names changing category when the order is reversed",
-                  str(self.category_flip_rate))
-        t.add_row("mean absolute score change (points)", str(self.score_change))
-        t.add_row("rows changing flag", str(self.flag_flip_rate))
-        for category, m in self.length_spearman.items():
-            t.add_row(Text(f"length vs score, Spearman, within '{category}'"), str(m))
-        parts: list[Any] = [t]
-        if self.same_family:
-            parts.append(Text(f"warning: {self.same_family}", style="bold yellow"))
-        return Group(*parts)
 
 
 def model_family(spec: str) -> str:
@@ -193,3 +150,24 @@ def _length(verdicts: list[Judgment | None], rows: list[int], boot: dict[str, An
 
         out[category] = MetricValue.from_bootstrap(bootstrap_clusters(len(rows), spearman, **boot))
     return out
+
+
+def attach_audit(results: str | Path, audit: AuditReport, testset: str | Path | TestSet | Any
+                 ) -> Path:
+    """Keep ``audit`` in a run's ``results.json``; it must be that run's test set and judge.
+
+    Raises:
+        ConfigError: Another test set or another judge (fingerprints differ).
+    """
+    from .results import EvalResults
+
+    res = EvalResults.load(results)
+    if load_testset(testset).sha256 != res.testset.sha256:
+        raise ConfigError(f"{results} was evaluated on another test set than the audit")
+    if res.judge.fingerprint != audit.fingerprint:
+        raise ConfigError(f"{results} was judged by {res.judge.spec!r} "
+                          f"({res.judge.fingerprint[:12]}), the audit is of {audit.judge!r} "
+                          f"({audit.fingerprint[:12]}): audit the run's own judge")
+    res.judge.audit = audit
+    folder = Path(results)
+    return res.save(folder if folder.is_dir() else folder.parent)

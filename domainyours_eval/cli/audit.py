@@ -17,6 +17,7 @@ from .app import (
     app,
     expected_errors,
     load_config,
+    make_console,
     out_file,
     show_and_save,
 )
@@ -37,6 +38,8 @@ def judge_audit_cmd(
     timeout: TimeoutOpt = None,
     retries: RetriesOpt = None,
     json_out: Annotated[Path | None, typer.Option("--json", help="Write the findings as JSON.")] = None,
+    results: Annotated[Path | None, typer.Option(
+        help="Keep the findings in this run's results.json (same test set and judge).")] = None,
 ) -> None:
     """Judge every row again with its names reversed, relate scores to name length, warn on kin."""
     from ..audit import judge_audit
@@ -47,3 +50,8 @@ def judge_audit_cmd(
     report = judge_audit(judge, testset, predictions=predictions, config=cfg,
                          n_resamples=resamples)
     show_and_save(report, json_out)
+    if results is not None:
+        from ..audit import attach_audit
+
+        path = attach_audit(results, report, testset)
+        make_console().print(f"kept the findings in {path}", markup=False, highlight=False)

@@ -163,6 +163,7 @@ def _shared(results: list[EvalResults], max_rows: int) -> dict[str, Any]:
             "categories": _interval(r.judge.panel.category_alpha)},
         panel_split=len(r.edge_cases.split),
         calibration=calibration_note(r),
+        audit=audit_sentence(r.judge.audit),
     ) for r in results]
     first = results[0]
     return dict(
@@ -230,6 +231,18 @@ def build_report(cmp: Comparison, results: list[EvalResults], *, max_rows: int =
         notes=[*cmp.notes, *_undefined_notes(names, [c.metrics for c in cmp.checkpoints])],
         **_shared(results, max_rows),
     )
+
+
+def audit_sentence(audit: Any) -> str:
+    """A bias audit in one sentence, with its figures."""
+    if audit is None:
+        return ""
+    lengths = ", ".join(f"{c} {v}" for c, v in audit.length_spearman.items()) or "n/a"
+    kin = f" Warning: {audit.same_family}." if audit.same_family else ""
+    return (f"Bias audit ({audit.n_rows} rows, names shown in reverse order): categories change "
+            f"for {audit.category_flip_rate} of names, scores by {audit.score_change} points on "
+            f"average, flags for {audit.flag_flip_rate} of rows; length vs score (Spearman) "
+            f"{lengths}.{kin}")
 
 
 def pairwise_sentence(r: Any) -> str:

@@ -30,11 +30,13 @@ from ._format import (
 )
 
 if TYPE_CHECKING:
+    from ..audit_record import AuditReport
     from ..comparison import Comparison
     from ..results import EvalResults, RowResult
     from .model import ComparisonReport
 
-__all__ = ["comparison_renderable", "report_renderable", "results_renderable"]
+__all__ = ["audit_renderable", "comparison_renderable", "report_renderable",
+           "results_renderable"]
 
 
 def _row_lines(rows: list[RowResult], title: str) -> RenderableType:
@@ -293,8 +295,28 @@ def report_renderable(report: ComparisonReport) -> RenderableType:
     parts.append(judges)
     for j in report.judges:
         parts.append(Text(f"{j.checkpoint}: {j.calibration}"))
+        if j.audit:
+            parts.append(Text(f"{j.checkpoint}: {j.audit}"))
         if j.panel_alpha is not None:
             parts.append(Text(f"{j.checkpoint}: judge panel agreement (Krippendorff's alpha) "
                               + ", ".join(f"{k} {fmt_ci(v)}" for k, v in j.panel_alpha.items())
                               + f"; split on {j.panel_split} rows"))
     return Panel(Group(*parts), title="domainyours-eval report", expand=False)
+
+
+def audit_renderable(audit: AuditReport) -> RenderableType:
+    """A judge's bias audit: order flips, score changes, length correlation, kinship."""
+    t = Table(title=Text(f"Bias audit of {audit.judge} ({audit.n_rows} rows, "
+                         f"{audit.n_names} names)"))
+    t.add_column("finding")
+    t.add_column(Text("value [CI]"))
+    t.add_row("names changing category when the order is reversed",
+              str(audit.category_flip_rate))
+    t.add_row("mean absolute score change (points)", str(audit.score_change))
+    t.add_row("rows changing flag", str(audit.flag_flip_rate))
+    for category, m in audit.length_spearman.items():
+        t.add_row(Text(f"length vs score, Spearman, within '{category}'"), str(m))
+    parts: list[Any] = [t]
+    if audit.same_family:
+        parts.append(Text(f"warning: {audit.same_family}", style="bold yellow"))
+    return Group(*parts)

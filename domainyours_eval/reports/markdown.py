@@ -104,6 +104,7 @@ def render_markdown(r: ComparisonReport) -> str:
                       fmt_ci(j.confidence_spearman) if j.confidence_spearman else "-"]
                      for j in r.judges])
     lines += [""] + [f"- {j.checkpoint}: {j.calibration}" for j in r.judges]
+    lines += [f"- {j.checkpoint}: {_cell(j.audit)}" for j in r.judges if j.audit]
     panels = [j for j in r.judges if j.panel_alpha is not None]
     if panels:
         lines += ["", "Judge panel agreement (Krippendorff's alpha, bootstrap intervals over rows):",

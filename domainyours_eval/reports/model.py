@@ -166,6 +166,8 @@ class JudgeFacts(_Model):
     """Rows the panel split on (its members gave different flags)."""
     calibration: str = ""
     """Whether the judge was measured against people's labels, in words."""
+    audit: str = ""
+    """The judge's bias audit on this run, in words (empty when not audited)."""
 
 
 class ComparisonReport(_Model):

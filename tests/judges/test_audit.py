@@ -7,8 +7,9 @@ import sys
 import pytest
 from conftest import Provider, names_in, openai_answer, openai_client, openai_user_text
 
-from domainyours_eval import ConfigError
+from domainyours_eval import ConfigError, evaluate, get_judge
 from domainyours_eval.audit import judge_audit, model_family
+from domainyours_eval.results import EvalResults
 
 ROWS = [{"id": f"r{i}", "description": f"Organic coffee shop number {i}",
          "suggestions": [f"bean{i}", f"roastlab{i}", f"brewbuddycorner{i}"]} for i in range(12)]
@@ -82,3 +83,20 @@ def test_the_command_line_warns_when_judge_and_model_are_kin(tmp_path):
         data = json.loads((tmp_path / "audit.json").read_text())
         assert data["category_flip_rate"]["value"] == 0.0  # the loopback judge ignores order
         assert server.requests == 2 * len(ROWS)
+        # The findings kept in the run's results, and shown in its report.
+        res = evaluate(str(preds), str(testset), n_resamples=20, judge=get_judge(
+            "openai/gpt-4o", base_url=server.base_url, cache_dir=tmp_path / "xdg"))
+        res.save(tmp_path / "run")
+        keep = subprocess.run([sys.executable, "-m", "domainyours_eval", "judge-audit",
+                               "--judge", "openai/gpt-4o", "--testset", str(testset),
+                               "--predictions", str(preds), "--resamples", "20", "--results",
+                               str(tmp_path / "run")], capture_output=True, text=True, env=env)
+        assert keep.returncode == 0, keep.stderr
+        kept = EvalResults.load(tmp_path / "run")
+        assert kept.judge.audit is not None and kept.judge.audit.n_rows == len(ROWS)
+        assert "Bias audit (12 rows, names shown in reverse order)" in kept.to_markdown()
+        other = subprocess.run([sys.executable, "-m", "domainyours_eval", "judge-audit",
+                                "--judge", "openai/gpt-4.1", "--testset", str(testset),
+                                "--resamples", "10", "--results", str(tmp_path / "run")],
+                               capture_output=True, text=True, env=env)
+        assert other.returncode == 2 and "audit the run's own judge" in other.stderr
