@@ -168,3 +168,26 @@ def test_a_calibration_is_kept_with_the_judge_and_gates_the_verdict(results, tmp
     assert not runs[0].judge.calibration.calibrated
     assert compare(*runs).recommendation.endswith(
         "(reference agrees with people's labels below the bar).")
+
+
+def test_a_panel_is_measured_against_people_like_any_judge(results, tmp_path):
+    from conftest import Provider, openai_answer, openai_client, openai_user_text, verdict_for
+
+    from domainyours_eval import get_judge
+    from domainyours_eval.judges import JudgePanel
+
+    def agreeing(body):
+        return openai_answer(content=json.dumps(verdict_for(openai_user_text(body))))(body)
+
+    sheet = export_sheet(results, tmp_path / "s.csv", n=10, seed=5)
+    _fill(sheet, results)
+    labels = import_sheet(sheet, tmp_path / "l.jsonl")
+    panel = JudgePanel([get_judge("reference"),
+                        get_judge("openai/a", client=openai_client(Provider(agreeing)),
+                                  cache_dir=tmp_path / "a"),
+                        get_judge("openai/b", client=openai_client(Provider(agreeing)),
+                                  cache_dir=tmp_path / "b")])
+    report = agreement_with_people(labels, [panel], n_resamples=50)
+    (v,) = report.vs_people
+    assert v.judge == "panel(reference, openai/a, openai/b)" and v.measures.n_rows == 10
+    assert v.sensitivity.n + v.specificity.n == 10
