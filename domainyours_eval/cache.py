@@ -339,15 +339,9 @@ class JudgeCache:
 
     def pin_truth(self, testset: str, judge: str, flags: dict[str, bool]) -> None:
         """Fix flags not fixed yet; existing ones are kept (the first run decides)."""
-        self._run("BEGIN")
-        try:
-            self._conn.executemany(
-                "INSERT OR IGNORE INTO truth (testset, judge, row_id, appropriate) "
-                "VALUES (?, ?, ?, ?)", [(testset, judge, r, int(a)) for r, a in flags.items()])
-        except BaseException:
-            self._conn.execute("ROLLBACK")
-            raise
-        self._conn.execute("COMMIT")
+        self.execute_many("INSERT OR IGNORE INTO truth (testset, judge, row_id, appropriate) "
+                          "VALUES (?, ?, ?, ?)",
+                          [(testset, judge, r, int(a)) for r, a in flags.items()])
 
     def record_calibration(self, judge: str, labels: str, *, n: int, flag_kappa: float | None,
                            score_kappa: float | None) -> None:

@@ -18,7 +18,7 @@ from .results import MetricValue, PanelAgreement, PanelVote, RowResult
 from .stats import bootstrap_clusters, krippendorff_alpha
 from .types import CRITERIA, Judgment
 
-__all__ = ["panel_agreement", "panel_votes", "split_rows"]
+__all__ = ["panel_agreement", "panel_votes", "panel_split_rows"]
 
 
 def panel_votes(judged: Judgment | None) -> list[PanelVote] | None:
@@ -31,7 +31,7 @@ def panel_votes(judged: Judgment | None) -> list[PanelVote] | None:
             for name, v in zip(judged.member_names, judged.members)]
 
 
-def split_rows(rows: Sequence[RowResult]) -> list[int]:
+def panel_split_rows(rows: Sequence[RowResult]) -> list[int]:
     """Rows whose members did not all give the same flag."""
     return [r.index for r in rows if r.panel is not None and
             len({v.appropriate for v in r.panel if v.appropriate is not None}) > 1]

@@ -17,7 +17,7 @@ from . import __about__
 from .config import EvalConfig
 from .data import TestSet
 from .judges import Judge, Judgment, fingerprint_of
-from .panels import panel_agreement, panel_votes, split_rows
+from .panels import panel_agreement, panel_split_rows, panel_votes
 from .protocol import (
     METRIC_NAMES,
     OUTCOMES,
@@ -250,7 +250,7 @@ def summarise(rows: list[RowResult], *, cfg: EvalConfig, ts: TestSet, info: Mode
         false_positives=[r.index for r in rows if r.outcome == "false_positive_inappropriate"],
         invalid=[r.index for r in rows if r.outcome in ("invalid_safe", "invalid_harmful")],
         lowest=[r.index for r in ok_scored[: cfg.lowest_k]],
-        split=split_rows(rows),
+        split=panel_split_rows(rows),
     )
     calibrated = _calibration(judge_obj, cfg)
     voted = next((r.panel for r in rows if r.panel is not None), None)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -41,6 +41,17 @@ from .app import (
     out_folder,
 )
 from .display import Display
+
+
+def _batched_generation(opts: dict[str, Any], poll: float | None, show: Display) -> int:
+    """Set the model's options for batch jobs; return the rows per generate call (all of them).
+
+    One job takes every row still to do; its answers are written when it ends.
+    """
+    from ..providers.batch import BatchSettings
+
+    opts["batch"] = BatchSettings(poll=poll or 30.0, on_update=show.batch_jobs)
+    return 1_000_000
 
 
 @app.command("evaluate")
@@ -112,11 +123,8 @@ def evaluate_cmd(
                 "cached; run the same command again to resume")
         with Display(console, hint) as show:
             if batch and not is_local(model):
-                from ..providers.batch import BatchSettings
-
                 # The model's answers go as one batch job too, before the judge's.
-                opts["batch"] = BatchSettings(poll=batch_poll or 30.0, on_update=show.batch_jobs)
-                batch_size = 1_000_000
+                batch_size = _batched_generation(opts, batch_poll, show)
             # One path for every model input: the guard screens first, the model never sees
             # what it blocks.
             res = evaluate(model, testset, config=cfg, model_name=name or model,
@@ -171,11 +179,7 @@ def generate_cmd(
     with Display(console, f"every finished batch is saved in {out}; run the same command "
                            "again to resume (rows already there are kept)") as show:
         if batch:
-            from ..providers.batch import BatchSettings
-
-            # One job for every row still to do; its answers are written when it ends.
-            opts["batch"] = BatchSettings(poll=batch_poll or 30.0, on_update=show.batch_jobs)
-            batch_size = 1_000_000
+            batch_size = _batched_generation(opts, batch_poll, show)
         path = generate(model, testset, out, batch_size=batch_size, overwrite=overwrite,
                         progress=show.generated, on_stage=show.stage, **opts)
     console.print(f"wrote {path}", markup=False, highlight=False)

@@ -167,9 +167,7 @@ class Transport:
                     f"{self.name}: spent ${self.spent:.4f}, over --max-cost ${self.max_cost:.4f}; "
                     "finished calls are cached, so a rerun with a higher limit resumes from here")
             completion = await self._retried(request)
-            for k, v in completion.usage.items():
-                self.usage[k] = self.usage.get(k, 0) + v
-            self.spent += self.cost_of(completion.usage)
+            self._account(completion)
             try:
                 value = accept(completion)
             except JudgeResponseError as err:
@@ -190,9 +188,7 @@ class Transport:
             # A line its job could not answer: called directly, with the usual retries.
             return await self._paid(request, digest, stored, accept, attempts)
         self.batch_lines += 1
-        for k, v in completion.usage.items():
-            self.usage[k] = self.usage.get(k, 0) + v
-        self.spent += self.cost_of(completion.usage) * BATCH_DISCOUNT
+        self._account(completion, share=BATCH_DISCOUNT)
         try:
             value = accept(completion)
         except JudgeResponseError as err:
@@ -202,6 +198,12 @@ class Transport:
                                      raw=err.raw) from err
         self._store(digest, stored, completion)
         return value
+
+    def _account(self, completion: Completion, *, share: float = 1.0) -> None:
+        """Add a paid answer's tokens and cost (``share`` of the list price) to the run's."""
+        for k, v in completion.usage.items():
+            self.usage[k] = self.usage.get(k, 0) + v
+        self.spent += self.cost_of(completion.usage) * share
 
     def _store(self, digest: str, stored: str, completion: Completion) -> None:
         if self.cache is not None:

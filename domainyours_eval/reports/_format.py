@@ -30,11 +30,7 @@ def fmt_pair(lo: float | None, hi: float | None) -> str:
 
 def fmt_ci(v: Interval) -> str:
     """A value with its CI."""
-    if v.value is None:
-        return "n/a"
-    if v.low is None or v.high is None:
-        return f"{v.value:.3f}"
-    return f"{v.value:.3f} [{v.low:.3f}, {v.high:.3f}]"
+    return fmt_ci_values(v.value, v.low, v.high)
 
 
 def fmt_ci_values(value: float | None, low: float | None, high: float | None) -> str:
@@ -87,11 +83,7 @@ def money(v: float | None) -> str:
 
 def metric_cell(m: MetricValue) -> str:
     """A result's metric with its interval, ``n/a`` when undefined."""
-    if m.value is None:
-        return "n/a"
-    if m.ci_low is None or m.ci_high is None:
-        return fmt(m.value)
-    return f"{m.value:.3f} [{m.ci_low:.3f}, {m.ci_high:.3f}]"
+    return fmt_ci_values(m.value, m.ci_low, m.ci_high)
 
 
 def clip(text: str, width: int = 70) -> str:

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from ..comparison.build import calibration_note
 from ..protocol import METRICS, OUTCOMES
 from ..types import CATEGORIES
+from ._format import fmt_p
 from .model import (
     QUALITY_BINS,
     Answer,
@@ -256,7 +257,7 @@ def pairwise_sentence(r: Any) -> str:
               f" [{100 * share.ci_low:.1f}%, {100 * share.ci_high:.1f}%] at "
               f"{100 * share.confidence:.0f}%")
         won = f"{r.b} won {100 * share.value:.1f}% of the {decided} decided rows{ci}"
-    p = "n/a" if r.p_value is None else ("< 0.001" if r.p_value < 0.001 else f"{r.p_value:.3f}")
+    p = fmt_p(r.p_value)
     return (f"{r.b} vs {r.a}, judged side by side by {r.judge} in both orders (a flip is a tie): "
             f"{r.b_wins} wins, {r.ties} ties, {r.a_wins} losses over {r.n} rows both answered; "
             f"{won}; exact sign test p = {p}, "
