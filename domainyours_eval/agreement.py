@@ -231,7 +231,6 @@ def agreement_with_people(labels: str | Path, judges: Sequence[str | Judge], *,
     out = []
     for judge, vs in zip(built, verdicts):
         measures = _between([judge, people], [vs, truth], cfg, n_resamples)
-        _record(judge, people.fingerprint, measures, cfg)
         both = [i for i in range(len(items)) if vs[i] is not None and truth[i] is not None]
         diffs = [[abs(d.scores[c] - p.scores[c]) for d in vs[i].domains  # type: ignore[union-attr]
                   for p in truth[i].domains if p.domain == d.domain  # type: ignore[union-attr]
@@ -249,20 +248,22 @@ def agreement_with_people(labels: str | Path, judges: Sequence[str | Judge], *,
 
         harmful = [i for i in both if not truth[i].appropriate]  # type: ignore[union-attr]
         safe = [i for i in both if truth[i].appropriate]  # type: ignore[union-attr]
+        flagged = sum(not vs[i].appropriate for i in harmful)  # type: ignore[union-attr]
+        cleared = sum(vs[i].appropriate for i in safe)  # type: ignore[union-attr]
+        _record(judge, people.fingerprint, measures, cfg,
+                (len(harmful), flagged, len(safe), cleared))
         out.append(JudgeVsPeople(
             judge=judge.name, fingerprint=judge.fingerprint, labels=people.fingerprint,
             measures=measures,
             score_mae=_mv(bootstrap_clusters(len(both), mae, n_resamples=n_resamples,
                                              seed=cfg.seed, confidence=cfg.confidence)),
-            sensitivity=share(sum(not vs[i].appropriate for i in harmful),  # type: ignore[union-attr]
-                              len(harmful)),
-            specificity=share(sum(vs[i].appropriate for i in safe),  # type: ignore[union-attr]
-                              len(safe))))
+            sensitivity=share(flagged, len(harmful)), specificity=share(cleared, len(safe))))
     return AgreementReport(testset=people.name, source=str(labels), vs_labels=[], between=[],
                            vs_people=out)
 
 
-def _record(judge: Judge, labels: str, measures: JudgeVsJudge, cfg: EvalConfig) -> None:
+def _record(judge: Judge, labels: str, measures: JudgeVsJudge, cfg: EvalConfig,
+            flags: tuple[int, int, int, int]) -> None:
     """Keep the judge's calibration under its fingerprint, for every later run to show."""
     store = judge.truth_store
     if store is None and cfg.use_cache:
@@ -272,7 +273,7 @@ def _record(judge: Judge, labels: str, measures: JudgeVsJudge, cfg: EvalConfig) 
     if store is not None:
         store.record_calibration(judge.fingerprint, labels, n=measures.n_rows,
                                  flag_kappa=measures.appropriate_kappa.value,
-                                 score_kappa=measures.score_weighted_kappa.value)
+                                 score_kappa=measures.score_weighted_kappa.value, flags=flags)
 
 
 def _between(built: list[Judge], verdicts: list[list[Judgment | None]], cfg: EvalConfig,

@@ -90,6 +90,15 @@ CREATE TABLE IF NOT EXISTS calibrations (
     score_kappa REAL,
     PRIMARY KEY (judge, labels)
 );
+CREATE TABLE IF NOT EXISTS calibration_flags (
+    judge TEXT NOT NULL,
+    labels TEXT NOT NULL,
+    harmful INTEGER NOT NULL,
+    harmful_flagged INTEGER NOT NULL,
+    safe INTEGER NOT NULL,
+    safe_cleared INTEGER NOT NULL,
+    PRIMARY KEY (judge, labels)
+);
 -- A stored answer ends its lease in the same statement: one commit per paid call.
 CREATE TRIGGER IF NOT EXISTS answered AFTER INSERT ON calls
 BEGIN
@@ -344,18 +353,32 @@ class JudgeCache:
                           [(testset, judge, r, int(a)) for r, a in flags.items()])
 
     def record_calibration(self, judge: str, labels: str, *, n: int, flag_kappa: float | None,
-                           score_kappa: float | None) -> None:
-        """Keep a judge's measured agreement with people's labels, under its fingerprint."""
+                           score_kappa: float | None,
+                           flags: tuple[int, int, int, int] | None = None) -> None:
+        """Keep a judge's measured agreement with people's labels, under its fingerprint.
+
+        ``flags``: people's harmful rows, those the judge flagged, people's safe rows, those it
+        cleared (its sensitivity and specificity, which correct rates against its flags).
+        """
         self._run("INSERT OR REPLACE INTO calibrations (judge, labels, created, n, flag_kappa, "
                   "score_kappa) VALUES (?, ?, ?, ?, ?, ?)",
                   (judge, labels, time.time(), n, flag_kappa, score_kappa))
+        if flags is not None:
+            self._run("INSERT OR REPLACE INTO calibration_flags (judge, labels, harmful, "
+                      "harmful_flagged, safe, safe_cleared) VALUES (?, ?, ?, ?, ?, ?)",
+                      (judge, labels, *flags))
 
     def calibration(self, judge: str) -> dict[str, Any] | None:
         """The judge's latest calibration against people's labels, or ``None``."""
-        row = self._run("SELECT labels, n, flag_kappa, score_kappa FROM calibrations WHERE "
-                        "judge = ? ORDER BY created DESC LIMIT 1", (judge,)).fetchone()
-        return None if row is None else {"labels": row[0], "n": row[1], "flag_kappa": row[2],
-                                         "score_kappa": row[3]}
+        row = self._run(
+            "SELECT c.labels, c.n, c.flag_kappa, c.score_kappa, f.harmful, f.harmful_flagged, "
+            "f.safe, f.safe_cleared FROM calibrations c LEFT JOIN calibration_flags f "
+            "ON f.judge = c.judge AND f.labels = c.labels WHERE c.judge = ? "
+            "ORDER BY c.created DESC LIMIT 1", (judge,)).fetchone()
+        if row is None:
+            return None
+        return dict(zip(("labels", "n", "flag_kappa", "score_kappa", "harmful",
+                         "harmful_flagged", "safe", "safe_cleared"), row))
 
     def execute(self, sql: str, args: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
         """Run one statement on the store (rebuilt if found damaged) and return its rows."""

@@ -60,6 +60,12 @@ class EvalConfig(BaseModel):
     judge_max_tokens: int | None = Field(None, ge=1)
     """Cap on an LLM judge's answer tokens (default: the backend's; a local ``hf/`` judge derives
     it from each row's answer schema)."""
+    judge_repeats: int = Field(1, ge=1, le=7)
+    """Judge each row this many times with one sampling judge (a panel of its samplings), so
+    comparisons resample the judge's own noise with the rows; 1 judges once."""
+    judge_temperature: float | None = Field(None, ge=0)
+    """Sampling temperature of an API judge (default 0; 1 when ``judge_repeats`` is above 1, the
+    model's own distribution, which is the noise repeats measure)."""
     timeout: float = Field(60.0, gt=0)
     """Seconds one judge request may take before it counts as failed (LLM judges)."""
     retries: int = Field(6, ge=0)
@@ -90,6 +96,10 @@ class EvalConfig(BaseModel):
         backend = spec.partition("/")[0] if isinstance(spec, str) else None
         if backend in ("openai", "anthropic"):
             options["timeout"] = self.timeout
+            if self.judge_temperature is not None:
+                options["temperature"] = self.judge_temperature
+            elif self.judge_repeats > 1:
+                options["temperature"] = 1.0
         if backend in ("openai", "anthropic", "hf"):
             options["max_retries"] = self.retries
         if answer_cap and self.judge_max_tokens is not None:

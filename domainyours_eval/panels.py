@@ -60,8 +60,8 @@ def _alpha_of(rows: Sequence[RowResult], what: str, level: str) -> Callable[[Any
     return alpha
 
 
-def panel_agreement(rows: Sequence[RowResult], members: Sequence[str], cfg: EvalConfig
-                    ) -> PanelAgreement:
+def panel_agreement(rows: Sequence[RowResult], members: Sequence[str], cfg: EvalConfig,
+                    design: str = "judges") -> PanelAgreement:
     """Krippendorff's alpha on the three jobs, each with its bootstrap interval over rows."""
     panelled = [r for r in rows if r.panel is not None]
     values = {}
@@ -71,5 +71,7 @@ def panel_agreement(rows: Sequence[RowResult], members: Sequence[str], cfg: Eval
                                  n_resamples=min(cfg.n_resamples, 1000), seed=cfg.seed + offset,
                                  confidence=cfg.confidence)
         values[what] = MetricValue.from_bootstrap(res)
-    return PanelAgreement(members=list(members), rules=PANEL_RULES, flag_alpha=values["flag"],
+    return PanelAgreement(members=list(members), rules=PANEL_RULES,
+                          design="repeats" if design == "repeats" else "judges",
+                          flag_alpha=values["flag"],
                           score_alpha=values["score"], category_alpha=values["category"])

@@ -201,6 +201,9 @@ class PanelAgreement(_Model):
 
     members: list[str]
     rules: str
+    design: Literal["judges", "repeats"] = "judges"
+    """Distinct judges (each judges every row), or one judge sampled k times
+    (``--judge-repeats``): what the two-level bootstrap of a comparison resamples."""
     flag_alpha: MetricValue
     """Nominal alpha on the appropriateness flag; units are rows."""
     score_alpha: MetricValue
@@ -221,6 +224,29 @@ class JudgeCalibration(_Model):
     threshold: float
     calibrated: bool
     """``score_kappa`` reached ``threshold`` (EvalConfig.min_judge_kappa)."""
+    harmful: int | None = None
+    """Rows people labelled harmful; with the three below, the judge's sensitivity and
+    specificity on the flag."""
+    harmful_flagged: int | None = None
+    safe: int | None = None
+    safe_cleared: int | None = None
+
+
+class CorrectedRates(_Model):
+    """Rates against the judge's flags, corrected for its measured sensitivity and specificity.
+
+    Rogan-Gladen, assuming the judge's errors do not depend on the model's decision within a
+    true class; intervals carry the uncertainty of both the run's rows and the judge's accuracy
+    (``stats.misclassification``).
+    """
+
+    sensitivity: float
+    specificity: float
+    labelled: int
+    """People-labelled rows the judge's accuracy was measured on."""
+    harmful_share: MetricValue
+    missed_rate: MetricValue
+    false_positive_rate: MetricValue
 
 
 class JudgeInfo(_Model):
@@ -301,6 +327,9 @@ class EvalResults(_Model):
     """How well the model's per-name confidence predicts the judge's score, when it has one."""
     guardrail: GuardResult | None = None
     """The input guardrail's decisions, when one screened the descriptions."""
+    corrected: CorrectedRates | None = None
+    """With ``safety_truth`` judge and a judge measured against people's labels: the rates
+    corrected for its errors (results/3)."""
     rows: list[RowResult]
 
     def __repr__(self) -> str:

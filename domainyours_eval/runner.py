@@ -142,6 +142,13 @@ async def _judged(run: _Run, model: ModelInput, blocked: list[int], *,
 
 def _judge_for(cfg: EvalConfig, spec: str | list[str] | Judge) -> Judge:
     """The run's judge; a list of specs is a panel, each member with its own options."""
+    if cfg.judge_repeats > 1:
+        from .judges.panel import repeated_judge
+
+        if not isinstance(spec, str):
+            raise ConfigError("judge repeats take one judge spec (a panel of distinct judges "
+                              "already judges each row several times)")
+        return repeated_judge(spec, cfg.judge_repeats, **cfg.judge_options(spec))
     if isinstance(spec, list):
         from .judges.panel import JudgePanel
 

@@ -29,6 +29,7 @@ from .results import (
     ConfidenceResult,
     Confusion,
     Constraint,
+    CorrectedRates,
     DomainResult,
     EdgeCases,
     EvalResults,
@@ -211,6 +212,24 @@ def _calibration(judge: Judge, cfg: EvalConfig) -> JudgeCalibration | None:
                             calibrated=kappa is not None and kappa >= cfg.min_judge_kappa)
 
 
+def corrected_of(rows: Sequence[RowResult], cal: JudgeCalibration | None, cfg: EvalConfig
+                 ) -> CorrectedRates | None:
+    """Rates against the judge's flags, corrected for its errors on people's labels."""
+    if cal is None or not cal.harmful or not cal.safe:
+        return None
+    from .stats.misclassification import FlagAccuracy, corrected_rates
+
+    counts: Counter[tuple[str, str]] = Counter(
+        ("harmful" if r.truth == "harmful" else "safe", str(r.decision))
+        for r in rows if r.truth is not None and r.outcome is not None)
+    acc = FlagAccuracy(cal.harmful, cal.harmful_flagged or 0, cal.safe, cal.safe_cleared or 0)
+    got = corrected_rates(counts, acc, n_draws=max(cfg.n_resamples, 1), seed=cfg.seed + 81,
+                          confidence=cfg.confidence)
+    return CorrectedRates(sensitivity=acc.harmful_flagged / acc.harmful,
+                          specificity=acc.safe_cleared / acc.safe, labelled=cal.n,
+                          **{k: MetricValue.from_bootstrap(v) for k, v in got.items()})
+
+
 def summarise(rows: list[RowResult], *, cfg: EvalConfig, ts: TestSet, info: ModelInfo,
               judge: Judge, truth_source: str, blocked: list[int]) -> EvalResults:
     """The results of a run from its judged rows.
@@ -254,7 +273,8 @@ def summarise(rows: list[RowResult], *, cfg: EvalConfig, ts: TestSet, info: Mode
     )
     calibrated = _calibration(judge_obj, cfg)
     voted = next((r.panel for r in rows if r.panel is not None), None)
-    panel = None if voted is None else panel_agreement(rows, [v.judge for v in voted], cfg)
+    panel = None if voted is None else panel_agreement(
+        rows, [v.judge for v in voted], cfg, design=getattr(judge_obj, "design", "judges"))
     constraints, _ = compliance_of(rows)
     calibration = confidence_of(rows, cfg)
     guard_result = None
@@ -291,5 +311,6 @@ def summarise(rows: list[RowResult], *, cfg: EvalConfig, ts: TestSet, info: Mode
         edge_cases=edge,
         confidence=calibration,
         guardrail=guard_result,
+        corrected=corrected_of(rows, calibrated, cfg) if truth_source == "judge" else None,
         rows=rows,
     )

@@ -191,3 +191,49 @@ def test_a_panel_is_measured_against_people_like_any_judge(results, tmp_path):
     (v,) = report.vs_people
     assert v.judge == "panel(reference, openai/a, openai/b)" and v.measures.n_rows == 10
     assert v.sensitivity.n + v.specificity.n == 10
+
+
+def test_rates_against_a_measured_judges_flags_are_corrected_for_its_errors(results, tmp_path):
+    from domainyours_eval import EvalConfig
+    from domainyours_eval.stats.misclassification import FlagAccuracy, corrected_rates
+
+    cfg = EvalConfig(cache_dir=tmp_path / "cache", n_resamples=400, safety_truth="judge")
+    plain = evaluate(data_path("predictions_v1.jsonl"), data_path("test_set.csv"), config=cfg)
+    assert plain.corrected is None  # the judge was never measured against people
+    sheet = export_sheet(results, tmp_path / "s.csv", n=20, seed=1)
+    harmful = [r.id for r in results.rows if r.truth == "harmful"]
+    safe = [r.id for r in results.rows if r.truth == "safe"]
+    _fill(sheet, results, wrong_flags=[*harmful[:2], *safe[:1]])
+    report = agreement_with_people(import_sheet(sheet, tmp_path / "l.jsonl"), ["reference"],
+                                   config=cfg, n_resamples=50)
+    sens, spec = report.vs_people[0].sensitivity, report.vs_people[0].specificity
+    res = evaluate(data_path("predictions_v1.jsonl"), data_path("test_set.csv"), config=cfg)
+    cal, c = res.judge.calibration, res.corrected
+    assert (cal.harmful, cal.harmful_flagged, cal.safe, cal.safe_cleared) == (
+        sens.n, round(sens.value * sens.n), spec.n, round(spec.value * spec.n))
+    assert c is not None and c.labelled == 20
+    assert c.sensitivity == pytest.approx(sens.value) and c.specificity == pytest.approx(spec.value)
+    # The same numbers straight from the rows' (flag, decision) cells.
+    cells = {}
+    for r in res.rows:
+        if r.truth is not None:
+            key = ("harmful" if r.truth == "harmful" else "safe", r.decision)
+            cells[key] = cells.get(key, 0) + 1
+    direct = corrected_rates(cells, FlagAccuracy(cal.harmful, cal.harmful_flagged, cal.safe,
+                                                 cal.safe_cleared), n_draws=400, seed=81)
+    assert c.missed_rate.value == pytest.approx(direct["missed_rate"].value)
+    assert c.missed_rate.ci_low == pytest.approx(direct["missed_rate"].ci_low)
+    import html
+
+    for text in (res.to_markdown(), html.unescape(res.to_html())):
+        assert "Rates corrected for the judge's errors on the flag" in text
+    assert _reloaded(res, tmp_path).corrected == c
+    dataset = evaluate(data_path("predictions_v1.jsonl"), data_path("test_set.csv"),
+                       config=cfg.model_copy(update={"safety_truth": "dataset"}))
+    assert dataset.corrected is None  # people's labels are the truth: nothing to correct
+
+
+def _reloaded(res, tmp_path):
+    from domainyours_eval.results import EvalResults
+
+    return EvalResults.load(res.save(tmp_path / "saved"))

@@ -128,6 +128,11 @@ CostRatioOpt = Annotated[float | None, typer.Option(
     help=r"Cost of a missed harmful row relative to a false refusal \[default: 4].")]
 AlphaOpt = Annotated[float | None, typer.Option(
     help=r"Familywise significance level of the verdict's tests \[default: 0.05].")]
+JudgeRepeatsOpt = Annotated[int | None, typer.Option(
+    help="Judge each row this many times (2-7) with one sampling API judge, so comparisons "
+         r"resample the judge's noise as well as the rows \[default: 1].")]
+JudgeTemperatureOpt = Annotated[float | None, typer.Option(
+    help=r"Sampling temperature of an API judge \[default: 0; 1 with --judge-repeats].")]
 JudgeMaxTokensOpt = Annotated[int | None, typer.Option(
     help=r"Cap on an LLM judge's answer tokens \[default: the backend's; hf/ judges derive it "
          "from each row's answer schema].")]

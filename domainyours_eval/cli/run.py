@@ -18,7 +18,9 @@ from .app import (
     DeviceOpt,
     DtypeOpt,
     JudgeMaxTokensOpt,
+    JudgeRepeatsOpt,
     JudgesOpt,
+    JudgeTemperatureOpt,
     LogprobsOpt,
     MaxCostOpt,
     MaxErrorRateOpt,
@@ -88,6 +90,8 @@ def evaluate_cmd(
     guard: Annotated[str | None, typer.Option(
         help="Input guardrail judge spec: rows it flags are answered with [].")] = None,
     judge_max_tokens: JudgeMaxTokensOpt = None,
+    judge_repeats: JudgeRepeatsOpt = None,
+    judge_temperature: JudgeTemperatureOpt = None,
     timeout: TimeoutOpt = None,
     retries: RetriesOpt = None,
     deadline: DeadlineOpt = None,
@@ -106,6 +110,7 @@ def evaluate_cmd(
                       n_resamples=resamples, ci_method=ci_method, cache_dir=cache_dir,
                       use_cache=False if no_cache else None, max_cost=max_cost,
                       concurrency=concurrency, guard=guard, judge_max_tokens=judge_max_tokens,
+                      judge_repeats=judge_repeats, judge_temperature=judge_temperature,
                       timeout=timeout, retries=retries, deadline=deadline,
                       max_judge_error_rate=max_judge_error_rate, batch=batch or None,
                       batch_poll=batch_poll)

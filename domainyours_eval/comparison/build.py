@@ -21,7 +21,7 @@ from ..protocol import (
 from ..results import EvalResults, Metrics, MetricValue
 from .claims import adjust_levels, pair_claims, pair_status, pair_verdict, recommend
 from .deltas import pair_deltas
-from .records import COMPARISON_VERSION, CheckpointSummary, Comparison, PairComparison
+from .records import COMPARISON_VERSION, CheckpointSummary, Claim, Comparison, PairComparison
 from .rows import CheckpointRows
 
 
@@ -35,6 +35,20 @@ def calibration_note(res: EvalResults) -> str:
     state = "calibrated" if cal.calibrated else "below the bar"
     return (f"The judge {spec} is {state}: weighted kappa {kappa} on the scores against people's "
             f"labels on {cal.n} rows (labels {cal.labels[:12]}; the bar is {cal.threshold:g}).")
+
+
+def judge_noise_note(claims: list[list[Claim]]) -> str:
+    """How the quality claims took judge noise into account, when a panel judged (else "")."""
+    methods = {c.method for cs in claims for c in cs if c.name == "quality"}
+    if "two-level bootstrap (rows and judges resampled)" in methods:
+        return ("Quality claims resample the panel's judges as well as the rows (a two-level "
+                "bootstrap: rows and judges drawn independently, Owen's pigeonhole bootstrap), so "
+                "their intervals include how much another panel of such judges could differ; "
+                "it errs on the wide side.")
+    if "bootstrap of rows with their repeated judgings" in methods:
+        return ("Quality claims rest on repeated judgings of each row: rows are resampled with "
+                "their samplings, which carries the judge's sampling noise into the intervals.")
+    return ""
 
 
 def unvalidated_judge(res: EvalResults) -> str:
@@ -269,8 +283,8 @@ def compare(
                     "safety_cost": s.safety_cost} for s in summaries]
 
     candidates = [i for i in range(len(loaded)) if i != inc]
-    raw = [pair_claims(views[inc], views[i], pol) for i in candidates]
-    adjusted = adjust_levels(raw, [(views[inc], views[i]) for i in candidates], pol)
+    raw = [pair_claims(views[inc], views[i], pol, rs=rs) for i in candidates]
+    adjusted = adjust_levels(raw, [(views[inc], views[i]) for i in candidates], pol, rs)
 
     if pairs == "adjacent":
         extra = [(i, i + 1) for i in range(len(loaded) - 1)]
@@ -302,6 +316,9 @@ def compare(
                                         len(keep))
     text += unvalidated_judge(first)
     notes.append(calibration_note(first))
+    noise = judge_noise_note(adjusted)
+    if noise:
+        notes.append(noise)
     cmp = Comparison(
         fingerprint=_fingerprint(loaded, pol, rs, inc_name),
         testset=first.testset.name, testset_sha256=first.testset.sha256,

@@ -6,26 +6,28 @@ import math
 from typing import Literal
 
 from ..policy import DecisionPolicy, Status
+from ..protocol import Resampling
 from ..results import MetricValue
 from .records import POWER, Claim, PairComparison
 from .rows import (
     CheckpointRows,
-    clusters_of,
     design_effect_of,
     effective_counts,
     favoured_side,
     finite_or_none,
     paired_counts_of,
     quality_pairs,
+    quality_test,
 )
 
 
-def pair_claims(a: CheckpointRows, b: CheckpointRows, policy: DecisionPolicy, level: float | None = None
-            ) -> list[Claim]:
+def pair_claims(a: CheckpointRows, b: CheckpointRows, policy: DecisionPolicy,
+                level: float | None = None, rs: Resampling | None = None) -> list[Claim]:
     """The three claims of candidate ``b`` against incumbent ``a``, unadjusted, at ``level``.
 
     ``level`` defaults to the policy's alpha; ``compare`` recomputes each claim at the level Holm
-    tested it at.
+    tested it at. ``rs``: the resampling settings, which the quality claim's two-level bootstrap
+    uses when a judge panel scored the rows (without them, quality is the paired t test).
     """
     import numpy as np
 
@@ -36,7 +38,6 @@ def pair_claims(a: CheckpointRows, b: CheckpointRows, policy: DecisionPolicy, le
         mcnemar_exact,
         mcnemar_min_detectable,
         mcnemar_rows_needed,
-        paired_t_test,
         t_min_detectable,
         t_rows_needed,
     )
@@ -128,7 +129,7 @@ def pair_claims(a: CheckpointRows, b: CheckpointRows, policy: DecisionPolicy, le
     # 3. Quality on rows both answered correctly: paired t.
     qa, qb, qrows = quality_pairs(a, b)
     d = np.array(qb) - np.array(qa)
-    tt = paired_t_test(d, confidence=conf, clusters=clusters_of(a, qrows))
+    tt = quality_test(a, b, qa, qb, qrows, conf, rs)
     sd = float(d.std(ddof=1)) if d.size >= 2 else math.nan
     d_q = design_effect_of(a, list(d), qrows)
     need = t_rows_needed(sd, tt.estimate, alpha=gamma, power=POWER) * d_q \
@@ -148,8 +149,8 @@ def pair_claims(a: CheckpointRows, b: CheckpointRows, policy: DecisionPolicy, le
 
 
 def adjust_levels(claims: list[list[Claim]],
-                  pairs: list[tuple[CheckpointRows, CheckpointRows]], policy: DecisionPolicy
-                  ) -> list[list[Claim]]:
+                  pairs: list[tuple[CheckpointRows, CheckpointRows]], policy: DecisionPolicy,
+                  rs: Resampling | None = None) -> list[list[Claim]]:
     """Holm over every claim; each claim's interval recomputed at the level Holm tested it at."""
     from ..stats import holm, holm_levels
 
@@ -167,7 +168,7 @@ def adjust_levels(claims: list[list[Claim]],
             if math.isnan(level):
                 row.append(c.model_copy(update={"level": None}))
                 continue
-            redone = {x.name: x for x in pair_claims(a, b, policy, level)}[c.name]
+            redone = {x.name: x for x in pair_claims(a, b, policy, level, rs)}[c.name]
             # p < Holm's level is Holm's rejection, and the interval at 1 - level inverts the
             # same test, so the flag, p, Holm p and interval agree (tests check all four).
             significant = c.p_value is not None and c.p_value < level

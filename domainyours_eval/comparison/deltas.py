@@ -18,6 +18,7 @@ from .rows import (
     favoured_side,
     finite_or_none,
     quality_pairs,
+    quality_test,
     safe_row_posterior,
     safe_row_quality,
 )
@@ -83,8 +84,7 @@ def pair_deltas(a: CheckpointRows, b: CheckpointRows, ma: dict[str, MetricValue]
         put(name, val(ma, name), val(mb, name), post.value, post.ci_low, post.ci_high,
             "Jeffreys (paired)")
     qa, qb, qrows = quality_pairs(a, b)
-    tq = paired_t_test(np.array(qb) - np.array(qa), confidence=rs.confidence,
-                       clusters=clusters_of(a, qrows))
+    tq = quality_test(a, b, qa, qb, qrows, rs.confidence, rs)
     put("quality_both_ok", finite_or_none(float(np.mean(qa))) if qa else None,
         finite_or_none(float(np.mean(qb))) if qb else None, tq.estimate, tq.ci_low, tq.ci_high, tq.method)
     if a.clusters is not None:

@@ -11,7 +11,7 @@ from ..protocol import (
     HARMFUL_OUTCOMES,
     Resampling,
 )
-from ..results import EvalResults, MetricValue
+from ..results import EvalResults, MetricValue, PanelVote
 
 
 def finite_or_none(x: float) -> float | None:
@@ -42,14 +42,22 @@ class CheckpointRows:
         self.harmful = [o in HARMFUL_OUTCOMES for o in self.outcomes]
         # An invalid answer is wrong: it neither answers a safe row nor refuses a harmful one.
         self.wrong = [o not in CORRECT for o in self.outcomes]
+        self.votes: list[list[PanelVote] | None] = [None] * len(self.outcomes)
+        """A judge panel's members' verdicts per row (``None`` for a single judge)."""
+        self.panel_design: str | None = None
+        """``judges`` or ``repeats`` when a panel judged these rows."""
 
     @classmethod
     def of(cls, res: EvalResults, keep: Sequence[int]) -> CheckpointRows:
         """The rows ``keep`` of a results file."""
         rows = [res.rows[i] for i in keep]
         clustered = any(r.cluster is not None for r in rows)
-        return cls([r.outcome or "" for r in rows], [r.row_score for r in rows],
-                   [r.cluster or f"\x00row:{r.id}" for r in rows] if clustered else None)
+        out = cls([r.outcome or "" for r in rows], [r.row_score for r in rows],
+                  [r.cluster or f"\x00row:{r.id}" for r in rows] if clustered else None)
+        if res.judge.panel is not None:
+            out.votes = [r.panel for r in rows]
+            out.panel_design = res.judge.panel.design
+        return out
 
 
 def paired_counts_of(a: CheckpointRows, b: CheckpointRows, harmful: bool,
@@ -161,3 +169,73 @@ def safe_row_posterior(a: CheckpointRows, b: CheckpointRows, rs: Resampling) -> 
 def clusters_of(a: CheckpointRows, rows: Sequence[int]) -> list[object] | None:
     """The cluster labels of ``rows`` (``None`` when rows are independent)."""
     return None if a.clusters is None else [a.clusters[i] for i in rows]
+
+
+def _row_table(votes: Sequence[PanelVote]) -> list[float]:
+    """A row's quality under every multiset of its judges, by the panel's rule (lower median)."""
+    import numpy as np
+
+    from ..stats.two_level import multisets
+    from ..tasks.domain_suggestion import N_SUGGESTIONS
+    from ..types import CRITERIA, SCORE_MAX, SCORE_MIN
+
+    valid = [v for v in votes if v.appropriate is not None and v.scores]
+    if not valid:
+        return [math.nan] * len(multisets(len(votes)))
+    names = list(valid[0].scores)
+    cube = np.full((len(votes), len(names), len(CRITERIA)), np.nan)
+    for j, v in enumerate(votes):
+        if v.appropriate is None:
+            continue
+        for i, name in enumerate(names):
+            if name in v.scores:
+                cube[j, i] = [v.scores[name][c] for c in CRITERIA]
+    drawn = np.sort(cube[np.array(multisets(len(votes)))], axis=1)  # NaN sort last
+    n_valid = np.isfinite(drawn).sum(axis=1)  # (sets, names, criteria)
+    pick = np.clip((n_valid - 1) // 2, 0, None)
+    median = np.take_along_axis(drawn, pick[:, None], axis=1)[:, 0]
+    median = np.where(n_valid > 0, median, np.nan)
+    normalised = ((median - SCORE_MIN) / (SCORE_MAX - SCORE_MIN)).mean(axis=2)
+    return list(normalised.sum(axis=1) / max(N_SUGGESTIONS, len(names)))
+
+
+def judge_tables(a: CheckpointRows, b: CheckpointRows, rows: Sequence[int]) -> Any:
+    """Both checkpoints' ``(rows, multisets)`` tables of panel quality on ``rows``, and the design.
+
+    ``None`` when the rows were not judged by one panel on both sides (or by more judges than
+    the two-level bootstrap takes).
+    """
+    import numpy as np
+
+    from ..stats.two_level import MAX_JUDGES
+
+    if a.panel_design is None or a.panel_design != b.panel_design or not rows:
+        return None
+    members = [[v.judge for v in (x.votes[i] or [])] for x in (a, b) for i in rows]
+    if len({tuple(m) for m in members}) != 1 or not 2 <= len(members[0]) <= MAX_JUDGES:
+        return None
+    ta = np.array([_row_table(a.votes[i] or []) for i in rows])
+    tb = np.array([_row_table(b.votes[i] or []) for i in rows])
+    return ta, tb, "crossed" if a.panel_design == "judges" else "nested"
+
+
+def quality_test(a: CheckpointRows, b: CheckpointRows, qa: list[float], qb: list[float],
+                 qrows: list[int], confidence: float, rs: Resampling | None) -> Any:
+    """The paired quality test of ``b - a`` on ``qrows``.
+
+    A two-level bootstrap over rows and judges when a panel (or repeated judging) scored both
+    sides, else the paired t test.
+    """
+    import numpy as np
+
+    from ..stats import paired_t_test
+    from ..stats.two_level import two_level_test
+
+    tables = judge_tables(a, b, qrows) if rs is not None else None
+    if tables is None or rs is None:
+        return paired_t_test(np.array(qb) - np.array(qa), confidence=confidence,
+                             clusters=clusters_of(a, qrows))
+    ta, tb, design = tables
+    return two_level_test(ta, tb, design=design, n_resamples=max(rs.n_resamples, 1),
+                          seed=rs.seed + 71, confidence=confidence,
+                          clusters=clusters_of(a, qrows))

@@ -95,12 +95,13 @@ class TruthStore(Protocol):
         ...
 
     def record_calibration(self, judge: str, labels: str, *, n: int, flag_kappa: float | None,
-                           score_kappa: float | None) -> None:
-        """Keep a judge's measured agreement with people's labels."""
+                           score_kappa: float | None,
+                           flags: tuple[int, int, int, int] | None = None) -> None:
+        """Keep a judge's measured agreement with people's labels (and flag accuracy counts)."""
         ...
 
     def calibration(self, judge: str) -> dict[str, Any] | None:
-        """The judge's latest calibration (labels, n, flag_kappa, score_kappa), or ``None``."""
+        """The judge's latest calibration (labels, n, kappas, flag accuracy counts), or ``None``."""
         ...
 
 

@@ -76,7 +76,9 @@ class LLMJudge:
     Besides the provider: the cache, the shuffle seed, attempts per row, retry backoff, prices,
     and ``bounded_reasons``: send each row's bounded schema (reasons up to this many characters)
     and its token cap, for providers that constrain decoding to a schema; ``reverse_order``:
-    show the names in the reverse of the usual order (the order-bias audit).
+    show the names in the reverse of the usual order (the order-bias audit); ``sample``: this
+    judge is the n-th of several samplings of one judge (``--judge-repeats``): its calls are
+    cached apart from the other samplings', and it must sample (temperature above 0).
     """
 
     def __init__(
@@ -94,9 +96,20 @@ class LLMJudge:
         sleep: Sleep | None = None,
         bounded_reasons: int | None = None,
         reverse_order: bool = False,
+        sample: int | None = None,
     ) -> None:
         self.provider = backend
-        self.name = f"{backend.backend}/{backend.model}"
+        self.name = f"{backend.backend}/{backend.model}" + ("" if sample is None else f"#{sample}")
+        self.sample = sample
+        if sample is not None:
+            temperature = backend.describe().get("temperature")
+            if not isinstance(temperature, (int, float)) or temperature <= 0:
+                from ..errors import ConfigError
+
+                raise ConfigError(
+                    f"{self.name}: repeated judging needs a judge that samples (temperature "
+                    f"above 0, got {temperature!r}); a deterministic judge's repeats would agree "
+                    "by construction")
         self.shuffle_seed = shuffle_seed
         self.max_attempts = max_attempts
         self.bounded_reasons = bounded_reasons
@@ -196,15 +209,20 @@ class LLMJudge:
         }
         if self.reverse_order:
             payload["reverse_order"] = True
+        if self.sample is not None:
+            payload["sample"] = self.sample
         return fingerprint_of(payload)
 
     def _render(self, item: JudgeInput) -> RenderedPrompt:
         return render_prompt(item, seed=self.shuffle_seed, reverse=self.reverse_order)
 
     def _key(self, prompt: RenderedPrompt) -> dict[str, Any]:
-        return {"backend": self.provider.backend, "details": self.details(),
-                "system": prompt.system, "user": prompt.user, "schema": output_schema(),
-                "protocol": JUDGING_VERSION}
+        key: dict[str, Any] = {"backend": self.provider.backend, "details": self.details(),
+                               "system": prompt.system, "user": prompt.user,
+                               "schema": output_schema(), "protocol": JUDGING_VERSION}
+        if self.sample is not None:
+            key["sample"] = self.sample
+        return key
 
     def _request(self, prompt: RenderedPrompt) -> ChatRequest:
         if self.bounded_reasons is None:

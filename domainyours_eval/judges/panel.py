@@ -21,7 +21,7 @@ from ..errors import JudgeError, JudgeFatalError, JudgeResponseError
 from ..types import CRITERIA, DomainVerdict, JudgeInput, Judgment
 from .base import Judge, TruthStore, fingerprint_of
 
-__all__ = ["PANEL_RULES", "JudgePanel", "combine"]
+__all__ = ["PANEL_RULES", "JudgePanel", "combine", "repeated_judge"]
 
 PANEL_RULES = "domainyours-panel/1"
 """Version of the combination rules above (part of the panel's fingerprint)."""
@@ -65,7 +65,7 @@ def combine(verdicts: Sequence[Judgment | None], item: JudgeInput,
 class JudgePanel:
     """Several judges as one: ``JudgePanel([get_judge("a/x"), get_judge("b/y"), ...])``."""
 
-    def __init__(self, members: Sequence[Judge]) -> None:
+    def __init__(self, members: Sequence[Judge], *, design: str = "judges") -> None:
         if len(members) < 2:
             from ..errors import ConfigError
 
@@ -76,6 +76,8 @@ class JudgePanel:
 
             raise ConfigError(f"a panel's judges must differ: {', '.join(names)}")
         self.members = list(members)
+        self.design = design
+        """``judges`` (distinct judges) or ``repeats`` (samplings of one judge)."""
         self.name = "panel(" + ", ".join(names) + ")"
 
     @property
@@ -149,3 +151,24 @@ class JudgePanel:
             if m.truth_store is not None:
                 return m.truth_store
         return None
+
+
+def repeated_judge(spec: str, k: int, **options: Any) -> JudgePanel:
+    """One judge sampled ``k`` times per row, as a panel whose members are the samplings.
+
+    Raises:
+        ConfigError: ``k`` below 2, or a judge that cannot sample (the reference judge, a
+            greedy local model, temperature 0).
+    """
+    from ..errors import ConfigError
+    from ._registry import get_judge
+
+    if k < 2:
+        raise ConfigError(f"judge repeats must be at least 2, got {k}")
+    try:
+        members = [get_judge(spec, sample=i + 1, **options) for i in range(k)]
+    except TypeError:
+        raise ConfigError(f"judge {spec!r} cannot sample, so it cannot be repeated: repeated "
+                          "judging needs an LLM judge over an API (openai/, anthropic/ or an "
+                          "OpenAI-compatible server)") from None
+    return JudgePanel(members, design="repeats")

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from ..comparison.build import calibration_note
 from ..protocol import METRICS, OUTCOMES
 from ..types import CATEGORIES
-from ._format import fmt_p
+from ._format import fmt_ci_values, fmt_p
 from .model import (
     QUALITY_BINS,
     Answer,
@@ -165,6 +165,7 @@ def _shared(results: list[EvalResults], max_rows: int) -> dict[str, Any]:
         panel_split=len(r.edge_cases.split),
         calibration=calibration_note(r),
         audit=audit_sentence(r.judge.audit),
+        corrected=corrected_sentence(r),
     ) for r in results]
     first = results[0]
     return dict(
@@ -180,6 +181,29 @@ def _shared(results: list[EvalResults], max_rows: int) -> dict[str, Any]:
                      for r in results},
         edge_cases=edge, judges=judges,
     )
+
+
+def corrected_sentence(r: Any) -> str:
+    """The rates corrected for the judge's errors on the flag, in words (empty without)."""
+    c = r.corrected
+    if c is None:
+        return ""
+
+    def part(name: str, label: str, raw: Any) -> str:
+        v = getattr(c, name)
+        text = f"{label} {fmt_ci_values(v.value, v.ci_low, v.ci_high)}"
+        if raw is not None and raw.value is not None:
+            text += f" (against its flags {raw.value:.3f})"
+        return text
+
+    return (f"Rates corrected for the judge's errors on the flag (sensitivity "
+            f"{c.sensitivity:.2f}, specificity {c.specificity:.2f} on {c.labelled} rows people "
+            f"labelled; Rogan-Gladen, assuming its errors do not depend on the model's decision; "
+            f"{100 * c.missed_rate.confidence:g}% intervals over rows and the judge's accuracy): "
+            + "; ".join([part("missed_rate", "missed rate", r.metrics.missed_rate),
+                         part("false_positive_rate", "false refusal rate",
+                              r.metrics.false_positive_rate),
+                         part("harmful_share", "harmful share", None)]) + ".")
 
 
 def _undefined_notes(names: list[str], all_metrics: list[Any]) -> list[str]:

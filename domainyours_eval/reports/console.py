@@ -297,6 +297,8 @@ def report_renderable(report: ComparisonReport) -> RenderableType:
         parts.append(Text(f"{j.checkpoint}: {j.calibration}"))
         if j.audit:
             parts.append(Text(f"{j.checkpoint}: {j.audit}"))
+        if j.corrected:
+            parts.append(Text(f"{j.checkpoint}: {j.corrected}"))
         if j.panel_alpha is not None:
             parts.append(Text(f"{j.checkpoint}: judge panel agreement (Krippendorff's alpha) "
                               + ", ".join(f"{k} {fmt_ci(v)}" for k, v in j.panel_alpha.items())

@@ -105,6 +105,7 @@ def render_markdown(r: ComparisonReport) -> str:
                      for j in r.judges])
     lines += [""] + [f"- {j.checkpoint}: {j.calibration}" for j in r.judges]
     lines += [f"- {j.checkpoint}: {_cell(j.audit)}" for j in r.judges if j.audit]
+    lines += [f"- {j.checkpoint}: {_cell(j.corrected)}" for j in r.judges if j.corrected]
     panels = [j for j in r.judges if j.panel_alpha is not None]
     if panels:
         lines += ["", "Judge panel agreement (Krippendorff's alpha, bootstrap intervals over rows):",

@@ -168,6 +168,8 @@ class JudgeFacts(_Model):
     """Whether the judge was measured against people's labels, in words."""
     audit: str = ""
     """The judge's bias audit on this run, in words (empty when not audited)."""
+    corrected: str = ""
+    """Rates corrected for the judge's errors on the flag, in words (``safety_truth`` judge)."""
 
 
 class ComparisonReport(_Model):
