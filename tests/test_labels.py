@@ -237,3 +237,56 @@ def _reloaded(res, tmp_path):
     from domainyours_eval.results import EvalResults
 
     return EvalResults.load(res.save(tmp_path / "saved"))
+
+
+def test_the_shipped_maintainer_labels_are_a_complete_calibration_set(tmp_path):
+    from collections import Counter
+
+    from domainyours_eval.tasks import detect_constraints
+
+    again = import_sheet(data_path("maintainer_labels.csv"), tmp_path / "l.jsonl")
+    assert again.read_text() == data_path("maintainer_labels.jsonl").read_text()
+    rows = load_labels(data_path("maintainer_labels.jsonl"))
+    full = [r for r in rows if len(r["names"]) == 5]
+    assert len(full) >= 60 and sum(len(r["names"]) for r in rows) >= 300
+    flags = Counter(r["appropriate"] for r in rows)
+    assert flags[True] >= 40 and flags[False] >= 15
+    assert set(Counter(n["category"] for r in rows for n in r["names"])) == set(CATEGORIES)
+    stated = {c for r in rows for c in detect_constraints(r["description"])}
+    assert stated == {"avoid_hyphens", "number_based"}
+    assert len({r["row_id"] for r in rows}) == len(rows)
+
+
+def test_the_readme_reports_the_reference_judge_against_the_maintainers_as_measured():
+    import re
+    from pathlib import Path
+
+    report = agreement_with_people(data_path("maintainer_labels.jsonl"), ["reference"],
+                                   n_resamples=200)
+    m = report.vs_people[0].measures
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    line = next(ln for ln in readme.splitlines() if ln.startswith("| reference |"))
+    shown = [float(x) for x in re.findall(r"\| (-?\d\.\d\d) \[", line)]
+    assert shown[:2] == [round(m.appropriate_kappa.value, 2), round(m.score_weighted_kappa.value, 2)]
+
+
+def test_the_command_line_measures_the_maintainer_labels_and_a_panel(tmp_path):
+    from loopback import LoopbackServer
+
+    run = [sys.executable, "-m", "domainyours_eval", "judge-agreement", "--resamples", "50",
+           "--no-cache"]
+    proc = subprocess.run([*run, "--judge", "reference", "--maintainer-labels"],
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert "reference vs people (64 rows, 300 names)" in proc.stdout
+    with LoopbackServer() as server:
+        env = {**__import__("os").environ, "OPENAI_BASE_URL": server.base_url}
+        proc = subprocess.run([*run, "--judge", "reference", "--judge", "openai/local", "--panel",
+                               "--maintainer-labels", "--json", str(tmp_path / "a.json")],
+                              capture_output=True, text=True, env=env)
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads((tmp_path / "a.json").read_text())
+    assert [v["judge"] for v in data["vs_people"]] == ["panel(reference, openai/local)"]
+    bad = subprocess.run([*run, "--judge", "reference", "--panel", "--maintainer-labels"],
+                         capture_output=True, text=True)
+    assert bad.returncode == 2 and "--panel needs two or more --judge" in bad.stderr

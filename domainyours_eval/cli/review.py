@@ -262,6 +262,12 @@ def judge_agreement_cmd(
     labels: Annotated[Path | None, typer.Option(
         help="People's labels (`label import` writes them): measure each judge against them "
              "on the flag, the scores and the categories.")] = None,
+    maintainer_labels: Annotated[bool, typer.Option(
+        "--maintainer-labels", help="Measure against the shipped calibration set: 64 rows "
+                                    "(300 names) the maintainers labelled by hand.")] = False,
+    panel: Annotated[bool, typer.Option(
+        "--panel", help="The judges given form one panel, measured as one (with --labels).")
+    ] = False,
     predictions: Annotated[Path | None, typer.Option(
         help="Judge these answers instead of the test set's reference names.")] = None,
     resamples: Annotated[int, typer.Option("--resamples", help="Bootstrap resamples.")] = 2000,
@@ -280,8 +286,18 @@ def judge_agreement_cmd(
     out_file(json_out, "--json")
     cfg = load_config(None, seed=seed, cache_dir=cache_dir, use_cache=False if no_cache else None,
                       judge_max_tokens=judge_max_tokens, timeout=timeout, retries=retries)
+    if maintainer_labels:
+        if labels is not None:
+            raise ConfigError("give --labels FILE or --maintainer-labels, not both")
+        from ..tasks import data_path
+
+        labels = data_path("maintainer_labels.jsonl")
+    if panel and (labels is None or len(judge) < 2):
+        raise ConfigError("--panel needs two or more --judge and people's labels (--labels or "
+                          "--maintainer-labels)")
     if labels is not None:
-        report = agreement_with_people(labels, judge, config=cfg, n_resamples=resamples)
+        judges: list[Any] = [list(judge)] if panel else list(judge)
+        report = agreement_with_people(labels, judges, config=cfg, n_resamples=resamples)
     elif testset is None:
         raise ConfigError("give --testset (agreement with its labels) or --labels (with people's)")
     else:

@@ -219,23 +219,29 @@ def judge_tables(a: CheckpointRows, b: CheckpointRows, rows: Sequence[int]) -> A
     return ta, tb, "crossed" if a.panel_design == "judges" else "nested"
 
 
+MIN_TWO_LEVEL_RESAMPLES = 1000
+
+
 def quality_test(a: CheckpointRows, b: CheckpointRows, qa: list[float], qb: list[float],
                  qrows: list[int], confidence: float, rs: Resampling | None) -> Any:
     """The paired quality test of ``b - a`` on ``qrows``.
 
     A two-level bootstrap over rows and judges when a panel (or repeated judging) scored both
-    sides, else the paired t test.
+    sides and ``rs`` asks for at least ``MIN_TWO_LEVEL_RESAMPLES`` resamples, else the paired t
+    test.
     """
     import numpy as np
 
     from ..stats import paired_t_test
     from ..stats.two_level import two_level_test
 
-    tables = judge_tables(a, b, qrows) if rs is not None else None
+    # A p-value from a few hundred resamples cannot reach Holm's smaller levels.
+    enough = rs is not None and rs.n_resamples >= MIN_TWO_LEVEL_RESAMPLES
+    tables = judge_tables(a, b, qrows) if enough else None
     if tables is None or rs is None:
         return paired_t_test(np.array(qb) - np.array(qa), confidence=confidence,
                              clusters=clusters_of(a, qrows))
     ta, tb, design = tables
-    return two_level_test(ta, tb, design=design, n_resamples=max(rs.n_resamples, 1),
+    return two_level_test(ta, tb, design=design, n_resamples=rs.n_resamples,
                           seed=rs.seed + 71, confidence=confidence,
                           clusters=clusters_of(a, qrows))

@@ -168,6 +168,12 @@ class HFProvider:
         self.load()
         return self._tok
 
+    @property
+    def network(self) -> Any:
+        """The loaded model (with its adapter), for probes that read its logits."""
+        self.load()
+        return self._lm
+
     def chat_text(self, user: str, system: str | None = None, *, fallback: str = "{text}") -> str:
         """The prompt as the model reads it: its chat template, or ``fallback`` without one."""
         self.load()

@@ -33,7 +33,8 @@ __all__ = [
 ]
 
 SHIPPED = ("dataset_v1.csv", "dataset_v2_augment.csv", "test_set.csv",
-           "predictions_v1.jsonl", "predictions_v2.jsonl")
+           "predictions_v1.jsonl", "predictions_v2.jsonl", "maintainer_labels.csv",
+           "maintainer_labels.jsonl")
 
 
 def data_path(name: str) -> Path:

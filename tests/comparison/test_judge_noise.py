@@ -57,7 +57,9 @@ def test_a_panels_quality_claim_resamples_judges_as_well_as_rows(tmp_path):
     assert list(ta[:, observed]) == pytest.approx([r1.rows[i].row_score for i in qrows])
     assert list(tb[:, observed]) == pytest.approx([r2.rows[i].row_score for i in qrows])
 
-    cmp = compare(r1, r2)
+    few = compare(r1, r2)  # the runs' 400 resamples are too few for the two-level bootstrap
+    assert next(c for c in few.pairs[0].claims if c.name == "quality").method == "paired-t"
+    cmp = compare(r1, r2, n_resamples=2000)
     q = next(c for c in cmp.pairs[0].claims if c.name == "quality")
     assert q.method == "two-level bootstrap (rows and judges resampled)"
     assert q.significant == (q.p_value < q.level)
@@ -88,7 +90,8 @@ def test_repeated_judging_samples_one_judge_k_times(tmp_path):
     other = repeated_judge("openai/m", 3, client=openai_client(Provider(_scored("one"))),
                            cache_dir=tmp_path / "2", temperature=1.0)
     res2 = evaluate(V2, ROWS, judge=other, n_resamples=100, model_name="v2")
-    q = next(c for c in compare(res, res2).pairs[0].claims if c.name == "quality")
+    q = next(c for c in compare(res, res2, n_resamples=1000).pairs[0].claims
+             if c.name == "quality")
     assert q.method == "bootstrap of rows with their repeated judgings"
 
 
