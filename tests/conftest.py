@@ -1,6 +1,15 @@
+import os
+import tempfile
+
 import pytest
 
 from domainyours_eval.tasks import data_path
+
+
+def pytest_configure(config):
+    # Module-scoped fixtures run before any test's own cache folder is set: they must not read
+    # the developer's cache (a judge calibrated there would change every report).
+    os.environ["XDG_CACHE_HOME"] = tempfile.mkdtemp(prefix="domainyours-tests-")
 
 
 @pytest.fixture(autouse=True)

@@ -159,3 +159,33 @@ def test_lora_training_runs_a_few_steps_and_keeps_the_best_checkpoint(tmp_path):
 
     model = load_model(f"hf/{out / 'adapter'}", max_new_tokens=4)
     assert model.base == str(tiny) and len(model.generate(["coffee shop"])) == 1
+
+
+def test_refusal_rows_can_be_repeated_in_the_training_split(tmp_path):
+    pytest.importorskip("trl", reason="trl is not installed (train extra)")
+    import train_lora
+
+    tiny = build_tiny_llama(tmp_path / "tiny")
+    common = ["--model", str(tiny), "--max-steps", "1", "--eval-steps", "1", "--batch-size", "4",
+              "--rank", "4", "--alpha", "8", "--max-length", "256"]
+    once = train_lora.main([*common, "--out", str(tmp_path / "a")])
+    thrice = train_lora.main([*common, "--out", str(tmp_path / "b"), "--refusal-oversample", "3"])
+    assert thrice["train_refusal_rows"] == 3 * once["train_refusal_rows"] > 0
+    assert thrice["train_rows"] == once["train_rows"] + 2 * once["train_refusal_rows"]
+    assert thrice["val_rows"] == once["val_rows"]  # validation is left as it is
+
+
+def test_the_refusal_probe_reads_the_decision_and_the_loss_by_class(tmp_path):
+    pytest.importorskip("transformers")
+    import refusal_probe
+
+    tiny = build_tiny_llama(tmp_path / "tiny")
+    (found,) = refusal_probe.main(["--model", str(tiny), "--data", "test_set.csv",
+                                   "--out", str(tmp_path / "p.json")])
+    assert found["refusal rows"]["rows"] == 5 and found["name rows"]["rows"] == 23
+    for kind in ("refusal rows", "name rows"):
+        c = found[kind]
+        assert 0 <= c["refused"] <= c["rows"] and 0 < c["mean_p_refuse_vs_names"] < 1
+        assert c["answer_loss_per_token"] > 0
+    assert found["name rows"]["answer_tokens_per_row"] > found["refusal rows"]["answer_tokens_per_row"]
+    assert json.loads((tmp_path / "p.json").read_text()) == [found]

@@ -37,9 +37,13 @@ def calibration_note(res: EvalResults) -> str:
             f"labels on {cal.n} rows (labels {cal.labels[:12]}; the bar is {cal.threshold:g}).")
 
 
-def judge_noise_note(claims: list[list[Claim]]) -> str:
+def judge_noise_note(claims: list[list[Claim]], panel: bool) -> str:
     """How the quality claims took judge noise into account, when a panel judged (else "")."""
     methods = {c.method for cs in claims for c in cs if c.name == "quality"}
+    if panel and methods and methods <= {"paired-t", "paired-t (cluster-robust)"}:
+        return ("A judge panel scored these rows, but the quality claims use the paired t test "
+                "over rows (fewer than 1,000 resamples, more than 7 judges, or panels that "
+                "differ), so how much another panel could differ is not in their intervals.")
     if "two-level bootstrap (rows and judges resampled)" in methods:
         return ("Quality claims resample the panel's judges as well as the rows (a two-level "
                 "bootstrap: rows and judges drawn independently, Owen's pigeonhole bootstrap), so "
@@ -316,7 +320,7 @@ def compare(
                                         len(keep))
     text += unvalidated_judge(first)
     notes.append(calibration_note(first))
-    noise = judge_noise_note(adjusted)
+    noise = judge_noise_note(adjusted, all(r.judge.panel is not None for r in loaded))
     if noise:
         notes.append(noise)
     cmp = Comparison(

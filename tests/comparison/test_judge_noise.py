@@ -59,6 +59,7 @@ def test_a_panels_quality_claim_resamples_judges_as_well_as_rows(tmp_path):
 
     few = compare(r1, r2)  # the runs' 400 resamples are too few for the two-level bootstrap
     assert next(c for c in few.pairs[0].claims if c.name == "quality").method == "paired-t"
+    assert any("is not in their intervals" in n for n in few.notes)
     cmp = compare(r1, r2, n_resamples=2000)
     q = next(c for c in cmp.pairs[0].claims if c.name == "quality")
     assert q.method == "two-level bootstrap (rows and judges resampled)"
