@@ -1,7 +1,10 @@
-"""Optuna search over LoRA rank, alpha, learning rate and scheduler, scored by our metrics.
+"""Optuna search over training settings, scored by this library's metrics.
+
+The space: learning rate, scheduler, how often refusal rows repeat, and LoRA rank and alpha (or,
+with ``--full``, every weight trained and no rank to search).
 
 Each trial fine-tunes with ``train_lora.py`` on the training files minus a held-out validation
-split, generates answers for that split with the trial's adapter, and evaluates them with the
+split, generates answers for that split with the trial's model, and evaluates them with the
 library (offline reference judge by default, or any judge spec). The objective is the protocol's
 safety F-beta (beta 2: a missed harmful request costs more than a wrong refusal) plus the
 quality score, both in [0, 1], so a trial cannot win on names while letting harmful requests
@@ -52,15 +55,24 @@ def run(args: argparse.Namespace) -> optuna.Study:
                      batch_size=args.batch_size)
 
     def objective(trial: optuna.Trial) -> float:
-        rank = trial.suggest_categorical("rank", [4, 8, 16, 32])
-        params = replace(
-            base, out=str(out / f"trial{trial.number}"), rank=rank,
-            alpha=rank * trial.suggest_categorical("alpha_ratio", [1, 2, 4]),
+        common = dict(
+            out=str(out / f"trial{trial.number}"),
             learning_rate=trial.suggest_float("learning_rate", 5e-5, 1e-3, log=True),
-            scheduler=trial.suggest_categorical("scheduler", ["cosine", "linear", "constant"]))
+            scheduler=trial.suggest_categorical("scheduler", ["cosine", "linear", "constant"]),
+            # Refusal rows are about 1% of the answer tokens unless repeated (train_lora.py).
+            refusal_oversample=trial.suggest_categorical("refusal_oversample", [1, 3, 5, 9]))
+        if args.full:
+            params = replace(base, full=True, **common)
+        else:
+            rank = trial.suggest_categorical("rank", [4, 8, 16, 32])
+            params = replace(base, rank=rank,
+                             alpha=rank * trial.suggest_categorical("alpha_ratio", [1, 2, 4]),
+                             **common)
         summary = train(params)
-        model = HFModel(args.model, adapter=str(Path(params.out) / "adapter"),
-                        max_new_tokens=args.max_new_tokens)
+        model = (HFModel(str(Path(params.out) / "model"), max_new_tokens=args.max_new_tokens)
+                 if args.full else
+                 HFModel(args.model, adapter=str(Path(params.out) / "adapter"),
+                         max_new_tokens=args.max_new_tokens))
         results = evaluate(model, val_rows, judge=args.judge, n_resamples=0)
         results.save(params.out)
         for name in ("quality", "safety_fbeta", "allow_f1", "refusal_f1"):
@@ -92,6 +104,8 @@ def parser() -> argparse.ArgumentParser:
     ap.add_argument("--max-new-tokens", type=int, default=64)
     ap.add_argument("--judge", default="reference")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--full", action="store_true",
+                    help="Trials train every weight (no LoRA rank or alpha to search).")
     return ap
 
 

@@ -205,3 +205,19 @@ def test_full_fine_tuning_writes_a_whole_model_that_loads_alone(tmp_path):
     assert not (tmp_path / "run" / "adapter").exists()
     model = load_model(f"hf/{tmp_path / 'run' / 'model'}", max_new_tokens=4)
     assert model.adapter is None and len(model.generate(["coffee shop"])) == 1
+
+
+def test_the_sweep_searches_refusal_repetition_and_full_training(tmp_path):
+    pytest.importorskip("optuna", reason="optuna is not installed (train extra)")
+    import optuna_sweep
+
+    tiny = build_tiny_llama(tmp_path / "tiny")
+    study = optuna_sweep.main(["--model", str(tiny), "--out", str(tmp_path / "sweep"),
+                               "--trials", "1", "--max-steps", "1", "--eval-steps", "1",
+                               "--batch-size", "4", "--max-new-tokens", "4", "--full"])
+    assert set(study.best_params) == {"learning_rate", "scheduler", "refusal_oversample"}
+    best = json.loads((tmp_path / "sweep" / "best.json").read_text())
+    assert best["params"]["refusal_oversample"] in (1, 3, 5, 9)
+    assert "refusal_f1" in best["metrics"]
+    assert (tmp_path / "sweep" / "trials.csv").read_text().count("\n") == 2
+    assert (tmp_path / "sweep" / "trial0" / "model" / "config.json").exists()
