@@ -227,16 +227,12 @@ def test_rates_against_a_measured_judges_flags_are_corrected_for_its_errors(resu
 
     for text in (res.to_markdown(), html.unescape(res.to_html())):
         assert "Rates corrected for the judge's errors on the flag" in text
-    assert _reloaded(res, tmp_path).corrected == c
+    from domainyours_eval.results import EvalResults
+
+    assert EvalResults.load(res.save(tmp_path / "saved")).corrected == c
     dataset = evaluate(data_path("predictions_v1.jsonl"), data_path("test_set.csv"),
                        config=cfg.model_copy(update={"safety_truth": "dataset"}))
     assert dataset.corrected is None  # people's labels are the truth: nothing to correct
-
-
-def _reloaded(res, tmp_path):
-    from domainyours_eval.results import EvalResults
-
-    return EvalResults.load(res.save(tmp_path / "saved"))
 
 
 def test_the_shipped_maintainer_labels_are_a_complete_calibration_set(tmp_path):

@@ -39,19 +39,21 @@ def calibration_note(res: EvalResults) -> str:
 
 def judge_noise_note(claims: list[list[Claim]], panel: bool) -> str:
     """How the quality claims took judge noise into account, when a panel judged (else "")."""
+    from ..stats.two_level import METHODS
+
     methods = {c.method for cs in claims for c in cs if c.name == "quality"}
-    if panel and methods and methods <= {"paired-t", "paired-t (cluster-robust)"}:
-        return ("A judge panel scored these rows, but the quality claims use the paired t test "
-                "over rows (fewer than 1,000 resamples, more than 7 judges, or panels that "
-                "differ), so how much another panel could differ is not in their intervals.")
-    if "two-level bootstrap (rows and judges resampled)" in methods:
+    if METHODS["crossed"] in methods:
         return ("Quality claims resample the panel's judges as well as the rows (a two-level "
                 "bootstrap: rows and judges drawn independently, Owen's pigeonhole bootstrap), so "
                 "their intervals include how much another panel of such judges could differ; "
                 "it errs on the wide side.")
-    if "bootstrap of rows with their repeated judgings" in methods:
+    if METHODS["nested"] in methods:
         return ("Quality claims rest on repeated judgings of each row: rows are resampled with "
                 "their samplings, which carries the judge's sampling noise into the intervals.")
+    if panel and methods:
+        return ("A judge panel scored these rows, but the quality claims use the paired t test "
+                "over rows (fewer than 1,000 resamples, more than 7 judges, or panels that "
+                "differ), so how much another panel could differ is not in their intervals.")
     return ""
 
 

@@ -46,6 +46,9 @@ class CheckpointRows:
         """A judge panel's members' verdicts per row (``None`` for a single judge)."""
         self.panel_design: str | None = None
         """``judges`` or ``repeats`` when a panel judged these rows."""
+        self.judge_draws: dict[tuple[int, int, int], Any] = {}
+        """Two-level bootstrap draws against other checkpoints (by id, seed and resamples):
+        the claims are read at several levels from one set of draws."""
 
     @classmethod
     def of(cls, res: EvalResults, keep: Sequence[int]) -> CheckpointRows:
@@ -233,15 +236,22 @@ def quality_test(a: CheckpointRows, b: CheckpointRows, qa: list[float], qb: list
     import numpy as np
 
     from ..stats import paired_t_test
-    from ..stats.two_level import two_level_test
+    from ..stats.two_level import two_level_draws
 
-    # A p-value from a few hundred resamples cannot reach Holm's smaller levels.
-    enough = rs is not None and rs.n_resamples >= MIN_TWO_LEVEL_RESAMPLES
-    tables = judge_tables(a, b, qrows) if enough else None
-    if tables is None or rs is None:
+    key = (id(a), -1, -1) if rs is None else (id(a), rs.seed, rs.n_resamples)
+    if key not in b.judge_draws:
+        # A p-value from a few hundred resamples cannot reach Holm's smaller levels.
+        enough = rs is not None and rs.n_resamples >= MIN_TWO_LEVEL_RESAMPLES
+        tables = judge_tables(a, b, qrows) if enough else None
+        if tables is None or rs is None:
+            b.judge_draws[key] = None
+        else:
+            ta, tb, design = tables
+            b.judge_draws[key] = two_level_draws(ta, tb, design=design,
+                                                 n_resamples=rs.n_resamples, seed=rs.seed + 71,
+                                                 clusters=clusters_of(a, qrows))
+    draws = b.judge_draws[key]
+    if draws is None:
         return paired_t_test(np.array(qb) - np.array(qa), confidence=confidence,
                              clusters=clusters_of(a, qrows))
-    ta, tb, design = tables
-    return two_level_test(ta, tb, design=design, n_resamples=rs.n_resamples,
-                          seed=rs.seed + 71, confidence=confidence,
-                          clusters=clusters_of(a, qrows))
+    return draws.test(confidence)

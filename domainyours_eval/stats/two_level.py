@@ -24,8 +24,10 @@ interval excludes 0" agree exactly.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 from itertools import combinations_with_replacement
 from typing import TYPE_CHECKING, Literal
 
@@ -39,14 +41,20 @@ if TYPE_CHECKING:
 from ._common import check_confidence
 from .paired import TestResult
 
-__all__ = ["MAX_JUDGES", "multisets", "two_level_test"]
+__all__ = ["MAX_JUDGES", "METHODS", "TwoLevelDraws", "multisets", "two_level_draws",
+           "two_level_test"]
 
 MAX_JUDGES = 7
 """Most judges (or repeats) the two-level bootstrap takes: 1,716 multisets of 7."""
 
 Design = Literal["crossed", "nested"]
 
+METHODS: dict[str, str] = {"crossed": "two-level bootstrap (rows and judges resampled)",
+                           "nested": "bootstrap of rows with their repeated judgings"}
+"""The method each design's results name."""
 
+
+@functools.cache
 def multisets(k: int) -> list[tuple[int, ...]]:
     """Every multiset of ``k`` draws from ``k`` judges, as sorted index tuples, in a fixed order."""
     if not 1 <= k <= MAX_JUDGES:
@@ -82,6 +90,80 @@ def _units(n: int, clusters: Sequence[object] | None) -> tuple[IndexArray, int]:
     return np.array([keys[c] for c in clusters], dtype=np.intp), len(keys)
 
 
+@dataclass(frozen=True)
+class TwoLevelDraws:
+    """The resampled mean differences of one pair, from which a test at any level is read."""
+
+    estimate: float
+    dist: FloatArray
+    """Finite resampled differences, sorted."""
+    n: int
+    """Rows with both values."""
+    method: str
+
+    def test(self, confidence: float = 0.95) -> TestResult:
+        """Percentile interval at ``confidence`` and the p-value that inverts it."""
+        check_confidence(confidence)
+        size = self.dist.size
+        if size == 0 or not math.isfinite(self.estimate):
+            return TestResult(self.estimate, math.nan, math.nan, math.nan, confidence,
+                              self.method, self.n)
+        # Order statistics chosen so the interval at level g excludes 0 exactly when p < g.
+        j = max(math.ceil(size * (1 - confidence) / 2 - 1e-9) - 1, 0)
+        lo, hi = float(self.dist[j]), float(self.dist[size - 1 - j])
+        below, above = int((self.dist <= 0).sum()), int((self.dist >= 0).sum())
+        p = min(1.0, 2 * min(below, above) / size)
+        return TestResult(self.estimate, lo, hi, p, confidence, self.method, self.n)
+
+
+def two_level_draws(
+    table_a: FloatArray,
+    table_b: FloatArray,
+    *,
+    design: Design,
+    n_resamples: int = 10_000,
+    seed: int = 0,
+    clusters: Sequence[object] | None = None,
+    chunk: int = 500,
+) -> TwoLevelDraws:
+    """The resamples of the mean of ``b - a`` over rows and judges (``two_level_test``'s)."""
+    import numpy as np
+
+    ta, tb = np.asarray(table_a, dtype=np.float64), np.asarray(table_b, dtype=np.float64)
+    n, n_sets = ta.shape
+    k = {len(multisets(j)): j for j in range(1, MAX_JUDGES + 1)}[n_sets]
+    observed = multisets(k).index(tuple(range(k)))
+    label = METHODS[design]
+    d_obs = tb[:, observed] - ta[:, observed]
+    finite = np.isfinite(d_obs)
+    none = np.empty(0)
+    if not finite.any():
+        return TwoLevelDraws(math.nan, none, 0, label)
+    estimate = float(d_obs[finite].mean())
+    if n < 2 or n_resamples < 1:
+        return TwoLevelDraws(estimate, none, int(n), label)
+    unit_of, n_units = _units(n, None if clusters is None else list(clusters))
+    rng = np.random.default_rng(seed)
+    lookup = _codes(k)
+    draws: list[FloatArray] = []
+    for start in range(0, n_resamples, chunk):
+        size = min(chunk, n_resamples - start)
+        counts = rng.multinomial(n_units, np.full(n_units, 1.0 / n_units), size=size)
+        weights = counts[:, unit_of].astype(np.float64)  # (size, rows)
+        if design == "crossed":
+            m = _draw(rng, k, (size,), lookup)
+            diff = tb[:, m].T - ta[:, m].T  # (size, rows)
+        else:
+            diff = np.broadcast_to(d_obs, (size, n))
+        ok = np.isfinite(diff)
+        num = (weights * np.where(ok, diff, 0.0)).sum(axis=1)
+        den = (weights * ok).sum(axis=1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            draws.append(num / den)
+    dist = np.concatenate(draws)
+    return TwoLevelDraws(estimate, np.sort(dist[np.isfinite(dist)]), int(finite.sum()), label)
+
+
 def two_level_test(
     table_a: FloatArray,
     table_b: FloatArray,
@@ -105,48 +187,6 @@ def two_level_test(
 
     The estimate is the observed mean difference over rows with both values.
     """
-    import numpy as np
-
     check_confidence(confidence)
-    ta, tb = np.asarray(table_a, dtype=np.float64), np.asarray(table_b, dtype=np.float64)
-    n, n_sets = ta.shape
-    k = next(j for j in range(1, MAX_JUDGES + 1) if len(multisets(j)) == n_sets)
-    observed = multisets(k).index(tuple(range(k)))
-    label = ("two-level bootstrap (rows and judges resampled)" if design == "crossed"
-             else "bootstrap of rows with their repeated judgings")
-    d_obs = tb[:, observed] - ta[:, observed]
-    finite = np.isfinite(d_obs)
-    if not finite.any():
-        return TestResult(math.nan, math.nan, math.nan, math.nan, confidence, label, 0)
-    estimate = float(d_obs[finite].mean())
-    if n < 2 or n_resamples < 1:
-        return TestResult(estimate, math.nan, math.nan, math.nan, confidence, label, int(n))
-    unit_of, n_units = _units(n, None if clusters is None else list(clusters))
-    rng = np.random.default_rng(seed)
-    lookup = _codes(k)
-    draws: list[FloatArray] = []
-    for start in range(0, n_resamples, chunk):
-        size = min(chunk, n_resamples - start)
-        counts = rng.multinomial(n_units, np.full(n_units, 1.0 / n_units), size=size)
-        weights = counts[:, unit_of].astype(np.float64)  # (size, rows)
-        if design == "crossed":
-            m = _draw(rng, k, (size,), lookup)
-            diff = tb[:, m].T - ta[:, m].T  # (size, rows)
-        else:
-            diff = np.broadcast_to(d_obs, (size, n))
-        ok = np.isfinite(diff)
-        num = (weights * np.where(ok, diff, 0.0)).sum(axis=1)
-        den = (weights * ok).sum(axis=1)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            draws.append(num / den)
-    dist = np.concatenate(draws)
-    dist = np.sort(dist[np.isfinite(dist)])
-    if dist.size == 0:
-        return TestResult(estimate, math.nan, math.nan, math.nan, confidence, label, int(n))
-    size = dist.size
-    # Order statistics chosen so the interval at level g excludes 0 exactly when p < g.
-    j = max(math.ceil(size * (1 - confidence) / 2 - 1e-9) - 1, 0)
-    lo, hi = float(dist[j]), float(dist[size - 1 - j])
-    below, above = int((dist <= 0).sum()), int((dist >= 0).sum())
-    p = min(1.0, 2 * min(below, above) / size)
-    return TestResult(estimate, lo, hi, p, confidence, label, int(finite.sum()))
+    return two_level_draws(table_a, table_b, design=design, n_resamples=n_resamples, seed=seed,
+                           clusters=clusters, chunk=chunk).test(confidence)
