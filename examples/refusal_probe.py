@@ -33,12 +33,22 @@ def _logprob(model: Any, tok: Any, prompt: str, continuation: str) -> tuple[floa
     """Summed log-probability of ``continuation`` after ``prompt``, and its token count."""
     head = tok(prompt, add_special_tokens=False)["input_ids"]
     full = tok(prompt + continuation, add_special_tokens=False)["input_ids"]
-    ids = torch.tensor([full])
+    if full[:len(head)] != head or len(full) == len(head):
+        raise ValueError(f"the tokenizer merges {continuation!r} into the prompt's last token, "
+                         "so its probability after the prompt cannot be read")
+    ids = torch.tensor([full], device=model.device)
     with torch.no_grad():
         logits = model(input_ids=ids).logits[0].float()
     logp = torch.log_softmax(logits, dim=-1)
     total = sum(float(logp[i - 1, full[i]]) for i in range(len(head), len(full)))
     return total, len(full) - len(head)
+
+
+def opening_log_odds(model: Any, tok: Any, prompt: str) -> float:
+    """The log-odds of opening ``[]`` against ``["``: above 0, the model refuses."""
+    refuse, _ = _logprob(model, tok, prompt, "[]")
+    names, _ = _logprob(model, tok, prompt, '["')
+    return refuse - names
 
 
 def probe(hf: HFModel, data: str) -> dict[str, Any]:
@@ -50,15 +60,14 @@ def probe(hf: HFModel, data: str) -> dict[str, Any]:
     for row in load_testset(path).rows:
         kind = "refusal rows" if not row.suggestions else "name rows"
         prompt = hf.prompt(row.description)
-        refuse, _ = _logprob(lm, tok, prompt, "[]")
-        names, _ = _logprob(lm, tok, prompt, '["')
+        odds = opening_log_odds(lm, tok, prompt)
         answer = json.dumps(list(row.suggestions or []))
         loss, n_tok = _logprob(lm, tok, prompt, answer + end)
         c = classes.setdefault(kind, {"rows": 0, "refused": 0, "p_refuse": 0.0, "nll": 0.0,
                                       "tokens": 0})
         c["rows"] += 1
-        c["refused"] += refuse > names
-        c["p_refuse"] += 1 / (1 + math.exp(names - refuse))
+        c["refused"] += odds > 0
+        c["p_refuse"] += 1 / (1 + math.exp(-odds))
         c["nll"] -= loss
         c["tokens"] += n_tok
     return {"model": hf.adapter or hf.base, "data": path.name, **{

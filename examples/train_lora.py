@@ -50,6 +50,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import math
 import random
 import time
 from dataclasses import asdict, dataclass, field
@@ -59,6 +60,7 @@ from typing import Any
 import torch
 from datasets import Dataset
 from peft import LoraConfig
+from refusal_probe import opening_log_odds
 from transformers import EarlyStoppingCallback
 from trl import SFTConfig, SFTTrainer
 
@@ -66,6 +68,9 @@ from domainyours_eval import load_testset
 from domainyours_eval.models.hf import load_causal_lm, pick_device
 from domainyours_eval.tasks import data_path
 from domainyours_eval.tasks.domain_suggestion import format_prompt
+
+SELECT_METRIC = {"loss": "eval_loss", "decision": "eval_decision_loss"}
+"""``--select`` choices and the validation metric each minimises."""
 
 
 @dataclass
@@ -102,6 +107,11 @@ class TrainArgs:
     it is). A refusal answer is two tokens against about 30 for five names, so at 1 the refusal
     rows carry about 1% of the loss; repeating them gives the decision to refuse a weight
     nearer its share of rows."""
+    select: str = "loss"
+    """What picks the checkpoint and stops early: ``loss`` (validation loss, nearly all of it on
+    name tokens) or ``decision`` (the class-balanced cross-entropy of opening ``[]`` against
+    ``["`` on the validation rows, refusal and name rows weighing the same). With
+    ``--patience 0`` neither: training runs its whole schedule and the last step is kept."""
 
 
 def resolve(name: str) -> Path:
@@ -137,6 +147,51 @@ def split(pairs: list[dict[str, Any]], fraction: float, seed: int
     return train, val
 
 
+def decision_metrics(model: Any, tok: Any, rows: list[dict[str, Any]]) -> dict[str, float]:
+    """The refusal decision on validation rows, each class weighing half.
+
+    Class-balanced cross-entropy and accuracy of opening ``[]`` (refusal rows) against ``["``
+    (name rows).
+    """
+    by_class: dict[bool, list[float]] = {False: [], True: []}
+    was_training = model.training
+    model.eval()
+    for row in rows:
+        prompt = tok.apply_chat_template(row["prompt"], tokenize=False, add_generation_prompt=True)
+        by_class[row["refusal"]].append(opening_log_odds(model, tok, prompt))
+    model.train(was_training)
+    present = [(refusal, odds) for refusal, odds in by_class.items() if odds]
+
+    def loss(refusal: bool, odds: list[float]) -> float:
+        # -log sigmoid(+-odds) as a softplus, finite for large margins
+        z = [-o if refusal else o for o in odds]
+        return sum(max(x, 0.0) + math.log1p(math.exp(-abs(x))) for x in z) / len(z)
+
+    return {"decision_loss": sum(loss(r, o) for r, o in present) / len(present),
+            "decision_accuracy": sum(sum((x > 0) is r for x in o) / len(o)
+                                     for r, o in present) / len(present)}
+
+
+class DecisionTrainer(SFTTrainer):  # type: ignore[misc]
+    """SFT whose evaluations also report the refusal decision on the validation rows.
+
+    So the decision can pick the checkpoint and stop training early.
+    """
+
+    def __init__(self, *args: Any, decision_rows: list[dict[str, Any]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.decision_rows = decision_rows
+
+    def evaluation_loop(self, *args: Any, **kwargs: Any) -> Any:
+        """The loss evaluation, then the decision metrics under the same prefix."""
+        output = super().evaluation_loop(*args, **kwargs)
+        prefix = kwargs.get("metric_key_prefix", "eval")
+        for name, value in decision_metrics(self.model, self.processing_class,
+                                            self.decision_rows).items():
+            output.metrics[f"{prefix}_{name}"] = value
+        return output
+
+
 def write_curves(history: list[dict[str, Any]], out: Path) -> None:
     """Train/validation loss and learning rate per step, as CSV and PNG."""
     rows: dict[int, dict[str, Any]] = {}
@@ -145,13 +200,15 @@ def write_curves(history: list[dict[str, Any]], out: Path) -> None:
         row = rows.setdefault(step, {"step": step, "epoch": entry.get("epoch")})
         if "loss" in entry:
             row["train_loss"] = entry["loss"]
-        if "eval_loss" in entry:
-            row["eval_loss"] = entry["eval_loss"]
+        for key in ("eval_loss", "eval_decision_loss", "eval_decision_accuracy"):
+            if key in entry:
+                row[key] = entry[key]
         if "learning_rate" in entry:
             row["learning_rate"] = entry["learning_rate"]
     table = [rows[s] for s in sorted(rows) if len(rows[s]) > 2]
     with (out / "curves.csv").open("w", newline="") as fh:
         writer = csv.DictWriter(fh, fieldnames=["step", "epoch", "train_loss", "eval_loss",
+                                                "eval_decision_loss", "eval_decision_accuracy",
                                                 "learning_rate"])
         writer.writeheader()
         writer.writerows(table)
@@ -161,7 +218,8 @@ def write_curves(history: list[dict[str, Any]], out: Path) -> None:
     import matplotlib.pyplot as plt
 
     fig, (ax_loss, ax_lr) = plt.subplots(1, 2, figsize=(10, 3.5))
-    for key, label in (("train_loss", "train"), ("eval_loss", "validation")):
+    for key, label in (("train_loss", "train"), ("eval_loss", "validation"),
+                       ("eval_decision_loss", "validation refusal decision")):
         pts = [(r["step"], r[key]) for r in table if key in r]
         if pts:
             ax_loss.plot(*zip(*pts), marker="o", markersize=3, label=label)
@@ -184,6 +242,8 @@ def train(args: TrainArgs) -> dict[str, Any]:
     train_pairs, val_pairs = split(load_pairs(args.train), args.val_fraction, args.seed)
     if args.refusal_oversample < 1:
         raise SystemExit("--refusal-oversample must be at least 1")
+    if args.select not in SELECT_METRIC:
+        raise SystemExit(f"--select must be loss or decision, not {args.select!r}")
     train_pairs += [p for p in train_pairs if p["refusal"]] * (args.refusal_oversample - 1)
     device = pick_device(args.device)
     tok, model = load_causal_lm(args.model, device=device, dtype=args.dtype,
@@ -206,11 +266,12 @@ def train(args: TrainArgs) -> dict[str, Any]:
         warmup_steps=args.warmup_ratio,  # a float below 1 is a share of all steps
         eval_strategy="steps",
         eval_steps=args.eval_steps,
-        save_strategy="steps",
+        # With no patience there is nothing to choose: the last step is the model.
+        save_strategy="steps" if args.patience else "no",
         save_steps=args.eval_steps,
         save_total_limit=2,
-        load_best_model_at_end=True,
-        metric_for_best_model="eval_loss",
+        load_best_model_at_end=bool(args.patience),
+        metric_for_best_model=SELECT_METRIC[args.select],
         greater_is_better=False,
         logging_steps=1,
         max_length=args.max_length,
@@ -224,8 +285,9 @@ def train(args: TrainArgs) -> dict[str, Any]:
         disable_tqdm=True,
     )
     columns = ["prompt", "completion"]
-    trainer = SFTTrainer(
+    trainer = DecisionTrainer(
         model=model,
+        decision_rows=val_pairs,
         args=config,
         train_dataset=Dataset.from_list([{k: p[k] for k in columns} for p in train_pairs]),
         eval_dataset=Dataset.from_list([{k: p[k] for k in columns} for p in val_pairs]),
@@ -233,7 +295,8 @@ def train(args: TrainArgs) -> dict[str, Any]:
         peft_config=None if args.full else LoraConfig(
             r=args.rank, lora_alpha=args.alpha, lora_dropout=args.dropout,
             target_modules=args.target_modules, task_type="CAUSAL_LM"),
-        callbacks=[EarlyStoppingCallback(early_stopping_patience=args.patience)],
+        callbacks=[EarlyStoppingCallback(early_stopping_patience=args.patience)]
+        if args.patience else [],
     )
     t0 = time.perf_counter()
     trainer.train()
@@ -262,8 +325,11 @@ def _finish(args: TrainArgs, trainer: Any, out: Path, train_pairs: list[dict[str
         "train_refusal_rows": sum(p["refusal"] for p in train_pairs),
         "val_rows": len(val_pairs),
         "steps": trainer.state.global_step,
-        "best_checkpoint": trainer.state.best_model_checkpoint,
-        "best_eval_loss": trainer.state.best_metric,
+        "selected_by": SELECT_METRIC[args.select] if args.patience else "last step",
+        "best_checkpoint": trainer.state.best_model_checkpoint if args.patience else None,
+        "best_metric": trainer.state.best_metric if args.patience else None,
+        "kept_model_validation": decision_metrics(trainer.model, trainer.processing_class,
+                                                  val_pairs),
         "stopped_early": trainer.state.global_step < trainer.state.max_steps,
         "seconds": round(seconds, 1),
         "device": device,

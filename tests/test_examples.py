@@ -4,12 +4,13 @@ on its mock transport."""
 
 import csv
 import json
+import math
 import sys
 from pathlib import Path
 
 import pytest
 from conftest import Provider, anthropic_answer, openai_answer
-from tiny_models import build_tiny_llama
+from tiny_models import build_tiny_byte_llama
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 sys.path.insert(0, str(EXAMPLES))
@@ -140,13 +141,14 @@ def test_lora_training_runs_a_few_steps_and_keeps_the_best_checkpoint(tmp_path):
     pytest.importorskip("trl", reason="trl is not installed (train extra)")
     import train_lora
 
-    tiny = build_tiny_llama(tmp_path / "tiny")
+    tiny = build_tiny_byte_llama(tmp_path / "tiny")
     out = tmp_path / "run"
     summary = train_lora.main(["--model", str(tiny), "--out", str(out), "--max-steps", "4",
                                "--eval-steps", "2", "--batch-size", "4", "--rank", "4",
-                               "--alpha", "8", "--max-length", "256"])
+                               "--alpha", "8", "--max-length", "1024"])
     assert summary["steps"] == 4 and summary["train_rows"] + summary["val_rows"] == 102
-    assert summary["best_checkpoint"] is not None and summary["best_eval_loss"] > 0
+    assert summary["best_checkpoint"] is not None and summary["best_metric"] > 0
+    assert summary["selected_by"] == "eval_loss"
     with (out / "curves.csv").open() as fh:
         curves = list(csv.DictReader(fh))
     assert [c["step"] for c in curves if c["eval_loss"]] == ["2", "4"]
@@ -165,9 +167,9 @@ def test_refusal_rows_can_be_repeated_in_the_training_split(tmp_path):
     pytest.importorskip("trl", reason="trl is not installed (train extra)")
     import train_lora
 
-    tiny = build_tiny_llama(tmp_path / "tiny")
+    tiny = build_tiny_byte_llama(tmp_path / "tiny")
     common = ["--model", str(tiny), "--max-steps", "1", "--eval-steps", "1", "--batch-size", "4",
-              "--rank", "4", "--alpha", "8", "--max-length", "256"]
+              "--rank", "4", "--alpha", "8", "--max-length", "1024"]
     once = train_lora.main([*common, "--out", str(tmp_path / "a")])
     thrice = train_lora.main([*common, "--out", str(tmp_path / "b"), "--refusal-oversample", "3"])
     assert thrice["train_refusal_rows"] == 3 * once["train_refusal_rows"] > 0
@@ -179,7 +181,7 @@ def test_the_refusal_probe_reads_the_decision_and_the_loss_by_class(tmp_path):
     pytest.importorskip("transformers")
     import refusal_probe
 
-    tiny = build_tiny_llama(tmp_path / "tiny")
+    tiny = build_tiny_byte_llama(tmp_path / "tiny")
     (found,) = refusal_probe.main(["--model", str(tiny), "--data", "test_set.csv",
                                    "--out", str(tmp_path / "p.json")])
     assert found["refusal rows"]["rows"] == 5 and found["name rows"]["rows"] == 23
@@ -197,9 +199,9 @@ def test_full_fine_tuning_writes_a_whole_model_that_loads_alone(tmp_path):
 
     from domainyours_eval.models import load_model
 
-    tiny = build_tiny_llama(tmp_path / "tiny")
+    tiny = build_tiny_byte_llama(tmp_path / "tiny")
     summary = train_lora.main(["--model", str(tiny), "--full", "--max-steps", "2", "--eval-steps",
-                               "1", "--batch-size", "4", "--max-length", "256", "--out",
+                               "1", "--batch-size", "4", "--max-length", "1024", "--out",
                                str(tmp_path / "run")])
     assert summary["args"]["full"] is True and summary["steps"] == 2
     assert not (tmp_path / "run" / "adapter").exists()
@@ -207,11 +209,62 @@ def test_full_fine_tuning_writes_a_whole_model_that_loads_alone(tmp_path):
     assert model.adapter is None and len(model.generate(["coffee shop"])) == 1
 
 
+def test_the_refusal_decision_on_validation_rows_matches_sklearn(tmp_path):
+    pytest.importorskip("trl", reason="trl is not installed (train extra)")
+    import train_lora
+    from refusal_probe import opening_log_odds
+    from sklearn.metrics import balanced_accuracy_score, log_loss
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    tiny = build_tiny_byte_llama(tmp_path / "tiny")
+    tok, lm = AutoTokenizer.from_pretrained(tiny), AutoModelForCausalLM.from_pretrained(tiny)
+    rows = train_lora.load_pairs(["test_set.csv"])
+    found = train_lora.decision_metrics(lm, tok, rows)
+    odds = [opening_log_odds(lm, tok, tok.apply_chat_template(
+        r["prompt"], tokenize=False, add_generation_prompt=True)) for r in rows]
+    assert len({round(o, 6) for o in odds}) > 1  # the random model does tell rows apart
+    truth = [r["refusal"] for r in rows]
+    n_refusals = sum(truth)
+    weights = [1 / n_refusals if t else 1 / (len(rows) - n_refusals) for t in truth]
+    p_refuse = [1 / (1 + math.exp(-o)) for o in odds]
+    assert found["decision_loss"] == pytest.approx(
+        log_loss(truth, p_refuse, sample_weight=weights), rel=1e-6)
+    assert found["decision_accuracy"] == pytest.approx(
+        balanced_accuracy_score(truth, [o > 0 for o in odds]))
+
+
+def test_the_refusal_decision_can_pick_the_checkpoint_or_the_last_step_is_kept(tmp_path):
+    pytest.importorskip("trl", reason="trl is not installed (train extra)")
+    import train_lora
+
+    tiny = build_tiny_byte_llama(tmp_path / "tiny")
+    common = ["--model", str(tiny), "--full", "--max-steps", "3", "--eval-steps", "1",
+              "--batch-size", "4", "--max-length", "1024", "--learning-rate", "1e-3"]
+    chosen = train_lora.main([*common, "--select", "decision", "--patience", "3",
+                              "--out", str(tmp_path / "a")])
+    with (tmp_path / "a" / "curves.csv").open() as fh:
+        seen = [float(c["eval_decision_loss"]) for c in csv.DictReader(fh)
+                if c["eval_decision_loss"]]
+    assert chosen["selected_by"] == "eval_decision_loss" and len(seen) == 3
+    assert chosen["best_metric"] == pytest.approx(min(seen))
+    assert chosen["kept_model_validation"]["decision_loss"] == pytest.approx(min(seen), rel=1e-4)
+    last = train_lora.main([*common, "--patience", "0", "--out", str(tmp_path / "b")])
+    assert last["selected_by"] == "last step" and last["best_checkpoint"] is None
+    assert not list((tmp_path / "b").glob("checkpoints/checkpoint-*"))
+    with (tmp_path / "b" / "curves.csv").open() as fh:
+        final = [c for c in csv.DictReader(fh) if c["eval_decision_loss"]][-1]
+    assert final["step"] == "3"
+    assert last["kept_model_validation"]["decision_loss"] == pytest.approx(
+        float(final["eval_decision_loss"]), rel=1e-4)
+    with pytest.raises(SystemExit, match="loss or decision"):
+        train_lora.main([*common, "--select", "accuracy", "--out", str(tmp_path / "c")])
+
+
 def test_the_sweep_searches_refusal_repetition_and_full_training(tmp_path):
     pytest.importorskip("optuna", reason="optuna is not installed (train extra)")
     import optuna_sweep
 
-    tiny = build_tiny_llama(tmp_path / "tiny")
+    tiny = build_tiny_byte_llama(tmp_path / "tiny")
     study = optuna_sweep.main(["--model", str(tiny), "--out", str(tmp_path / "sweep"),
                                "--trials", "1", "--max-steps", "1", "--eval-steps", "1",
                                "--batch-size", "4", "--max-new-tokens", "4", "--full"])
@@ -221,3 +274,18 @@ def test_the_sweep_searches_refusal_repetition_and_full_training(tmp_path):
     assert "refusal_f1" in best["metrics"]
     assert (tmp_path / "sweep" / "trials.csv").read_text().count("\n") == 2
     assert (tmp_path / "sweep" / "trial0" / "model" / "config.json").exists()
+
+
+def test_the_sweep_scores_trials_on_separate_validation_data(tmp_path):
+    pytest.importorskip("optuna", reason="optuna is not installed (train extra)")
+    import optuna_sweep
+
+    tiny = build_tiny_byte_llama(tmp_path / "tiny")
+    common = ["--model", str(tiny), "--trials", "1", "--max-steps", "1", "--eval-steps", "1",
+              "--batch-size", "4", "--max-new-tokens", "4", "--full", "--patience", "0"]
+    optuna_sweep.main([*common, "--out", str(tmp_path / "sweep"),
+                       "--val", "dataset_v2_augment.csv"])
+    scored = json.loads((tmp_path / "sweep" / "trial0" / "results.json").read_text())
+    assert len(scored["rows"]) == 38  # the whole augmentation set, none of it trained on
+    with pytest.raises(SystemExit, match="shares 102 description"):
+        optuna_sweep.main([*common, "--out", str(tmp_path / "bad"), "--val", "dataset_v1.csv"])

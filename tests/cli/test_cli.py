@@ -364,7 +364,9 @@ def test_generate_says_what_it_kept_and_how_to_resume_after_an_interrupt(tmp_pat
     from loopback import LoopbackServer
 
     out = tmp_path / "p.jsonl"
-    with LoopbackServer(latency=0.4) as server:
+    # Each batch of 4 waits 1 s, so the interrupt lands with about 5 s of work left even when
+    # a loaded machine is slow to notice the 8th line.
+    with LoopbackServer(latency=1.0) as server:
         base = ["generate", "--model", "openai/m", "--base-url", server.base_url, "--testset",
                 testset_path, "--out", out, "--batch-size", "4"]
         proc = subprocess.Popen([*CLI, *map(str, base)], stdout=subprocess.PIPE,
