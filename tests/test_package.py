@@ -4,7 +4,7 @@ import sys
 import domainyours_eval
 
 HEAVY = ("torch", "transformers", "peft", "trl", "lm_eval", "anthropic", "openai", "pandas",
-         "datasets", "sklearn")
+         "datasets", "sklearn", "inspect_ai")
 
 
 def test_import_is_light():

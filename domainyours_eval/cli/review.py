@@ -180,6 +180,34 @@ def import_lm_eval_cmd(
     console.print(f"wrote {out / 'results.json'}", markup=False, highlight=False)
 
 
+@app.command("import-inspect")
+@expected_errors
+def import_inspect_cmd(
+    log: Annotated[Path, typer.Argument(help="inspect log (.eval or .json) of the "
+                                             "domainyours_eval/domainyours task.")],
+    out: Annotated[Path, typer.Option(help="Folder for results.json.")],
+    judge: JudgeOpt = None,
+    name: Annotated[str | None, typer.Option(help="Checkpoint name in reports (default: the "
+                                                  "log's model).")] = None,
+    epoch: Annotated[int | None, typer.Option(help="The epoch to import, when the run had "
+                                                   "several.")] = None,
+    testset: Annotated[Path | None, typer.Option(help="Refuse the log unless it ran exactly "
+                                                      "this test set.")] = None,
+    resamples: ResamplesOpt = None,
+    seed: SeedOpt = None,
+    cache_dir: CacheDirOpt = None,
+) -> None:
+    """Judge an inspect_ai run of the domainyours task under the protocol; write OUT/results.json."""
+    from ..inspect_log import import_inspect_log
+
+    out_folder(out)
+    cfg = load_config(None, judge=judge, n_resamples=resamples, seed=seed, cache_dir=cache_dir)
+    res = import_inspect_log(log, out, config=cfg, name=name, epoch=epoch, testset=testset)
+    console = make_console()
+    console.print(res)
+    console.print(f"wrote {out / 'results.json'}", markup=False, highlight=False)
+
+
 @app.command("validate")
 @expected_errors
 def validate_cmd(
