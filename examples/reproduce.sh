@@ -36,7 +36,7 @@ EOF
 )
 TESTSET=$(python -c "from domainyours_eval.tasks import data_path; print(data_path('test_set.csv'))")
 TRAIN=(--model "$GGUF" --full --epochs "$EPOCHS" --eval-steps 6 --patience 4 --batch-size 8
-       --learning-rate 1e-4 --refusal-oversample 9)
+       --learning-rate 1e-4 --refusal-share 0.5 --select decision)
 
 stamp() { echo "[$(( $(date +%s) - start )) s] $*"; }
 

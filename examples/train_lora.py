@@ -107,6 +107,11 @@ class TrainArgs:
     it is). A refusal answer is two tokens against about 30 for five names, so at 1 the refusal
     rows carry about 1% of the loss; repeating them gives the decision to refuse a weight
     nearer its share of rows."""
+    refusal_share: float = 0.0
+    """Repeat refusal rows until they are about this share of the training split's rows (0:
+    off; overrides ``refusal_oversample``). A fixed repeat count gives data with more refusals
+    (v2's) a higher share of refusals than v1's, and a small model then learns that prior rather
+    than which rows to refuse; a target share keeps the prior the same across data."""
     select: str = "loss"
     """What picks the checkpoint and stops early: ``loss`` (validation loss, nearly all of it on
     name tokens) or ``decision`` (the class-balanced cross-entropy of opening ``[]`` against
@@ -131,6 +136,17 @@ def load_pairs(files: list[str]) -> list[dict[str, Any]]:
                           "refusal": not row.suggestions, "description": row.description,
                           "suggestions": list(row.suggestions or [])})
     return pairs
+
+
+def refusal_repeat(pairs: list[dict[str, Any]], share: float) -> int:
+    """How many times each refusal row appears so refusals are nearest ``share`` of the rows."""
+    if not 0 < share < 1:
+        raise SystemExit(f"--refusal-share must be between 0 and 1, not {share}")
+    refusals = sum(p["refusal"] for p in pairs)
+    if not refusals:
+        raise SystemExit("--refusal-share: the training split has no refusal rows to repeat")
+    names = len(pairs) - refusals
+    return min(range(1, 100), key=lambda k: abs(k * refusals / (k * refusals + names) - share))
 
 
 def split(pairs: list[dict[str, Any]], fraction: float, seed: int
@@ -244,7 +260,9 @@ def train(args: TrainArgs) -> dict[str, Any]:
         raise SystemExit("--refusal-oversample must be at least 1")
     if args.select not in SELECT_METRIC:
         raise SystemExit(f"--select must be loss or decision, not {args.select!r}")
-    train_pairs += [p for p in train_pairs if p["refusal"]] * (args.refusal_oversample - 1)
+    repeat = refusal_repeat(train_pairs, args.refusal_share) if args.refusal_share else \
+        args.refusal_oversample
+    train_pairs += [p for p in train_pairs if p["refusal"]] * (repeat - 1)
     device = pick_device(args.device)
     tok, model = load_causal_lm(args.model, device=device, dtype=args.dtype,
                                 label=f"hf/{args.model}")
@@ -323,6 +341,8 @@ def _finish(args: TrainArgs, trainer: Any, out: Path, train_pairs: list[dict[str
         "args": asdict(args),
         "train_rows": len(train_pairs),
         "train_refusal_rows": sum(p["refusal"] for p in train_pairs),
+        "train_refusal_share": round(sum(p["refusal"] for p in train_pairs)
+                                     / len(train_pairs), 4),
         "val_rows": len(val_pairs),
         "steps": trainer.state.global_step,
         "selected_by": SELECT_METRIC[args.select] if args.patience else "last step",

@@ -25,10 +25,14 @@ def verdict(user_text, score=4):
 
 
 class LoopbackServer:
-    """``answer_first``: answer that many requests, then hang ``hang`` seconds on each (None: all)."""
+    """``answer_first``: answer that many requests, then hang ``hang`` seconds on each (None: all).
 
-    def __init__(self, latency=0.0, answer_first=None, hang=30.0):
+    ``reply``: the answer's text for a user message (default: a valid verdict for its names).
+    """
+
+    def __init__(self, latency=0.0, answer_first=None, hang=30.0, reply=None):
         self.latency = latency
+        self.reply = reply
         self.answer_first, self.hang = answer_first, hang
         self.bodies = []
         self._lock = threading.Lock()
@@ -56,7 +60,7 @@ class LoopbackServer:
                     number = len(server.bodies)
                 hung = server.answer_first is not None and number > server.answer_first
                 time.sleep(server.hang if hung else server.latency)
-                payload = _completion(body)
+                payload = _completion(body, server.reply)
                 self.send_response(200)
                 self.send_header("content-type", "application/json")
                 self.send_header("content-length", str(len(payload)))
@@ -89,13 +93,14 @@ class LoopbackServer:
         self.httpd.server_close()
 
 
-def _completion(body):
+def _completion(body, reply=None):
     user = next(m["content"] for m in body["messages"] if m["role"] == "user")
+    content = reply(user) if reply is not None else json.dumps(verdict(user))
     return json.dumps({
         "id": "chatcmpl-loop", "object": "chat.completion", "created": 0, "model": body["model"],
         "choices": [{"index": 0, "finish_reason": "stop", "logprobs": None,
                      "message": {"role": "assistant", "refusal": None,
-                                 "content": json.dumps(verdict(user))}}],
+                                 "content": content}}],
         "usage": {"prompt_tokens": 900, "completion_tokens": 150, "total_tokens": 1050},
     }).encode()
 

@@ -177,6 +177,28 @@ def test_refusal_rows_can_be_repeated_in_the_training_split(tmp_path):
     assert thrice["val_rows"] == once["val_rows"]  # validation is left as it is
 
 
+def test_a_target_refusal_share_sets_the_repeat_count_for_each_dataset(tmp_path):
+    pytest.importorskip("trl", reason="trl is not installed (train extra)")
+    import train_lora
+
+    for files in (["dataset_v1.csv"], ["dataset_v1.csv", "dataset_v2_augment.csv"]):
+        train, _ = train_lora.split(train_lora.load_pairs(files), 0.1, 0)
+        refusals = sum(p["refusal"] for p in train)
+        k = train_lora.refusal_repeat(train, 0.5)
+        share = k * refusals / (k * refusals + len(train) - refusals)
+        for other in (k - 1, k + 1):
+            assert abs(share - 0.5) <= abs(other * refusals / (other * refusals + len(train)
+                                                               - refusals) - 0.5)
+    tiny = build_tiny_byte_llama(tmp_path / "tiny")
+    summary = train_lora.main(["--model", str(tiny), "--max-steps", "1", "--eval-steps", "1",
+                               "--batch-size", "4", "--rank", "4", "--alpha", "8",
+                               "--max-length", "1024", "--refusal-share", "0.4",
+                               "--out", str(tmp_path / "run")])
+    assert summary["train_refusal_share"] == pytest.approx(0.4, abs=0.03)
+    with pytest.raises(SystemExit, match="between 0 and 1"):
+        train_lora.refusal_repeat(train, 1.5)
+
+
 def test_the_refusal_probe_reads_the_decision_and_the_loss_by_class(tmp_path):
     pytest.importorskip("transformers")
     import refusal_probe

@@ -110,3 +110,31 @@ def test_the_model_under_test_served_under_concurrent_load(server, tmp_path):
     b = [json.loads(x) for x in alone.read_text().splitlines()]
     assert [r["id"] for r in a] == [r["id"] for r in rows]
     assert [r["output"] for r in a] == [r["output"] for r in b]
+
+
+@pytest.mark.slow
+def test_inspect_runs_the_task_on_the_server_and_the_log_compares_with_a_native_run(server,
+                                                                                   tmp_path):
+    pytest.importorskip("inspect_ai", reason="inspect-ai is not installed (inspect extra)")
+    from domainyours_eval.comparison import compare
+    from domainyours_eval.inspect_log import import_inspect_log
+
+    rows = tmp_path / "rows.jsonl"
+    rows.write_text("".join(json.dumps(r) + "\n" for r in ROWS))
+    env = {**os.environ, "OPENAI_API_KEY": "sk-local"}
+    proc = subprocess.run(
+        ["inspect", "eval", "domainyours_eval/domainyours", "-T", f"testset={rows}",
+         "--model", "openai/smollm2", "-M", "responses_api=false", "--model-base-url", server,
+         "--log-dir", str(tmp_path / "logs"), "--display", "none"],
+        capture_output=True, text=True, env=env, timeout=600)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    (log,) = (tmp_path / "logs").glob("*.eval")
+    imported = import_inspect_log(log, tmp_path / "inspect", name="inspect")
+    # Our API model's defaults are the task's generation settings: temperature 0, 160 tokens.
+    answers = generate("openai/smollm2", ROWS, tmp_path / "native.jsonl", base_url=server,
+                       use_cache=False)
+    native = evaluate(answers, ROWS, n_resamples=50, model_name="native")
+    assert [r.id for r in imported.rows] == ["a", "b", "c"]
+    # Same prompt, same greedy settings, same server: the same answers.
+    assert [r.raw_output for r in imported.rows] == [r.raw_output for r in native.rows]
+    assert compare(native, imported, n_resamples=50).testset_sha256 == native.testset.sha256

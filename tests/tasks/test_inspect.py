@@ -144,3 +144,62 @@ def test_the_cli_runs_the_registered_task_against_a_local_server_and_imports_it(
                               str(tmp_path / "x")], capture_output=True, text=True, timeout=300)
         assert bad.returncode != 0 and "nope.eval" in bad.stdout + bad.stderr
     assert Path(log).stat().st_size > 0
+
+
+def test_a_judge_that_cannot_answer_leaves_samples_unscored_not_zero(tmp_path, monkeypatch):
+    from loopback import LoopbackServer
+
+    mine = tmp_path / "three.jsonl"
+    mine.write_text("".join(json.dumps({"id": r.id, "description": r.description,
+                                        "suggestions": list(r.suggestions)}) + "\n"
+                            for r in TESTSET.rows[:3]))
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
+    with LoopbackServer(reply=lambda user: "I would rather not grade this.") as server:
+        monkeypatch.setenv("OPENAI_BASE_URL", server.base_url)
+        log = run_inspect(tmp_path, "predictions_v1.jsonl", testset=str(mine),
+                          judge="openai/grader")
+        asked = server.requests
+    (scored,) = log.results.scores
+    assert scored.scored_samples == 0 and scored.unscored_samples == 3
+    assert "quality" not in scored.metrics  # nothing to stand on: absent, not 0
+    for s in log.samples:
+        score = s.scores["domainyours_scorer"]
+        assert score.reason == "grader_failed" and "judge error" in score.explanation
+    assert asked >= 6  # each row was asked again before it was given up
+
+
+def test_epochs_limits_and_failed_samples_are_named_not_imported_in_part(tmp_path):
+    answers = answers_of("predictions_v1.jsonl")
+    (two,) = inspect_eval(domainyours(), model=scripted(answers), epochs=2,
+                          log_dir=str(tmp_path / "two"), display="none")
+    assert two.status == "success" and len(two.samples) == 56
+    # The log's metrics count each epoch's answer as a row: 2 x the single-run counts.
+    assert two.results.scores[0].scored_samples == 56
+    with pytest.raises(DataError, match="holds 2 epochs; choose one"):
+        import_inspect_log(two.location)
+    second = import_inspect_log(two.location, epoch=2)
+    assert len(second.rows) == 28 and second.testset.sha256 == TESTSET.sha256
+    with pytest.raises(DataError, match="no epoch 3"):
+        import_inspect_log(two.location, epoch=3)
+
+    (part,) = inspect_eval(domainyours(), model=scripted(answers), limit=5,
+                           log_dir=str(tmp_path / "part"), display="none")
+    with pytest.raises(DataError, match="5 of the task's 28 rows were run"):
+        import_inspect_log(part.location)
+
+    broken_prompt = format_prompt(TESTSET.rows[3].description)
+
+    def flaky(messages, tools, tool_choice, config):
+        if messages[-1].text == broken_prompt:
+            raise RuntimeError("the provider went away")
+        out = ModelOutput.from_content(model="mockllm", content=answers[messages[-1].text])
+        out.usage = ModelUsage(input_tokens=1, output_tokens=1, total_tokens=2)
+        return out
+
+    (failed,) = inspect_eval(domainyours(), model=get_model("mockllm/model", custom_outputs=flaky),
+                             fail_on_error=False, log_dir=str(tmp_path / "failed"),
+                             display="none")
+    with pytest.raises(DataError) as err:
+        import_inspect_log(failed.location)
+    assert f"samples[id={TESTSET.rows[3].id}, epoch=1].error" in str(err.value)
+    assert "the provider went away" in str(err.value)
