@@ -140,6 +140,21 @@ def test_the_cli_runs_the_registered_task_against_a_local_server_and_imports_it(
         assert [r["raw_output"] for r in saved["rows"]] == said
         direct = evaluate(said, TESTSET, n_resamples=0)
         assert [r["outcome"] for r in saved["rows"]] == [r.outcome for r in direct.rows]
+        # Our own run of the same server, then the paired comparison of the two, by command.
+        native = subprocess.run([*cli, "evaluate", "--model", "openai/loop", "--base-url",
+                                 server.base_url, "--testset", str(data_path("test_set.csv")),
+                                 "--out", str(tmp_path / "native"), "--resamples", "200",
+                                 "--name", "native"],
+                                capture_output=True, text=True, env=env, timeout=300)
+        assert native.returncode == 0, native.stdout + native.stderr
+        compared = subprocess.run([*cli, "compare", str(tmp_path / "native"), str(tmp_path / "run"),
+                                   "--json", str(tmp_path / "c.json")],
+                                  capture_output=True, text=True, timeout=300)
+        assert compared.returncode == 0, compared.stdout + compared.stderr
+        pair = json.loads((tmp_path / "c.json").read_text())["pairs"][0]
+        # The same server gave both runs the same answers: nothing differs.
+        assert pair["n"] == 28 and pair["status"] == "no_decisive_difference"
+        assert all(d["delta"] in (0, None) for d in pair["deltas"].values())
         bad = subprocess.run([*cli, "import-inspect", str(tmp_path / "nope.eval"), "--out",
                               str(tmp_path / "x")], capture_output=True, text=True, timeout=300)
         assert bad.returncode != 0 and "nope.eval" in bad.stdout + bad.stderr
