@@ -1,6 +1,6 @@
 """Optuna search over training settings, scored by this library's metrics.
 
-The space: learning rate, scheduler, how often refusal rows repeat, and LoRA rank and alpha (or,
+The space: learning rate, scheduler, the share of refusal rows in training, and LoRA rank and alpha (or,
 with ``--full``, every weight trained and no rank to search).
 
 Each trial fine-tunes with ``train_lora.py`` on the training files minus a held-out validation
@@ -65,12 +65,15 @@ def run(args: argparse.Namespace) -> optuna.Study:
                      batch_size=args.batch_size, patience=args.patience, select=args.select)
 
     def objective(trial: optuna.Trial) -> float:
+        # Every weight moves at a tenth of the rate an adapter takes.
+        low, high = (2e-5, 3e-4) if args.full else (5e-5, 1e-3)
         common = dict(
             out=str(out / f"trial{trial.number}"),
-            learning_rate=trial.suggest_float("learning_rate", 5e-5, 1e-3, log=True),
+            learning_rate=trial.suggest_float("learning_rate", low, high, log=True),
             scheduler=trial.suggest_categorical("scheduler", ["cosine", "linear", "constant"]),
-            # Refusal rows are about 1% of the answer tokens unless repeated (train_lora.py).
-            refusal_oversample=trial.suggest_categorical("refusal_oversample", [1, 3, 5, 9]))
+            # Refusal rows are about 1% of the answer tokens unless repeated (train_lora.py);
+            # 0.1 is about their share unrepeated.
+            refusal_share=trial.suggest_categorical("refusal_share", [0.1, 0.3, 0.5]))
         if args.full:
             params = replace(base, full=True, **common)
         else:

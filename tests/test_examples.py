@@ -290,9 +290,10 @@ def test_the_sweep_searches_refusal_repetition_and_full_training(tmp_path):
     study = optuna_sweep.main(["--model", str(tiny), "--out", str(tmp_path / "sweep"),
                                "--trials", "1", "--max-steps", "1", "--eval-steps", "1",
                                "--batch-size", "4", "--max-new-tokens", "4", "--full"])
-    assert set(study.best_params) == {"learning_rate", "scheduler", "refusal_oversample"}
+    assert set(study.best_params) == {"learning_rate", "scheduler", "refusal_share"}
     best = json.loads((tmp_path / "sweep" / "best.json").read_text())
-    assert best["params"]["refusal_oversample"] in (1, 3, 5, 9)
+    assert best["params"]["refusal_share"] in (0.1, 0.3, 0.5)
+    assert 2e-5 <= best["params"]["learning_rate"] <= 3e-4
     assert "refusal_f1" in best["metrics"]
     assert (tmp_path / "sweep" / "trials.csv").read_text().count("\n") == 2
     assert (tmp_path / "sweep" / "trial0" / "model" / "config.json").exists()

@@ -1,6 +1,7 @@
 """The domainyours task inside inspect_ai: real `inspect eval` runs, offline, then the import."""
 
 import json
+import math
 import os
 import subprocess
 import sys
@@ -17,6 +18,7 @@ from domainyours_eval import DataError, evaluate, load_testset  # noqa: E402
 from domainyours_eval.comparison import compare  # noqa: E402
 from domainyours_eval.inspect_log import import_inspect_log  # noqa: E402
 from domainyours_eval.models.predictions import load_predictions  # noqa: E402
+from domainyours_eval.protocol import METRICS  # noqa: E402
 from domainyours_eval.tasks import data_path, format_prompt  # noqa: E402
 from domainyours_eval.tasks.inspect_task import domainyours  # noqa: E402
 
@@ -57,7 +59,10 @@ def test_the_task_runs_in_inspect_and_its_metrics_are_the_protocols(v2_log):
     (scored,) = v2_log.results.scores
     assert scored.scored_samples == 28 and scored.unscored_samples == 0
     metrics = {name: m.value for name, m in scored.metrics.items()}
-    for name in ("quality", "allow_f1", "refusal_f1", "missed_rate", "false_positive_rate"):
+    defined = {m.name for m in METRICS if getattr(native.metrics, m.name).value is not None
+               and not math.isnan(getattr(native.metrics, m.name).value)}
+    assert set(metrics) == defined and "quality" in defined
+    for name in defined:
         assert metrics[name] == pytest.approx(getattr(native.metrics, name).value), name
     outcomes = {s.id: s.scores["domainyours_scorer"].value for s in v2_log.samples}
     assert outcomes == {r.id: r.outcome for r in native.rows}
