@@ -121,11 +121,11 @@ def test_inspect_runs_the_task_on_the_server_and_the_log_compares_with_a_native_
 
     rows = tmp_path / "rows.jsonl"
     rows.write_text("".join(json.dumps(r) + "\n" for r in ROWS))
-    env = {**os.environ, "OPENAI_API_KEY": "sk-local"}
+    env = {**os.environ, "LOCAL_API_KEY": "sk-local", "LOCAL_BASE_URL": server}
     proc = subprocess.run(
         ["inspect", "eval", "domainyours_eval/domainyours", "-T", f"testset={rows}",
-         "--model", "openai/smollm2", "-M", "responses_api=false", "--model-base-url", server,
-         "--log-dir", str(tmp_path / "logs"), "--display", "none"],
+         "--model", "openai-api/local/smollm2", "--log-dir", str(tmp_path / "logs"),
+         "--display", "none"],
         capture_output=True, text=True, env=env, timeout=600)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     (log,) = (tmp_path / "logs").glob("*.eval")

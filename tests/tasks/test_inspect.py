@@ -122,12 +122,14 @@ def test_logs_that_are_not_whole_runs_of_the_task_are_refused(tmp_path):
 def test_the_cli_runs_the_registered_task_against_a_local_server_and_imports_it(tmp_path):
     from loopback import LoopbackServer, verdict
 
-    env = {**os.environ, "OPENAI_API_KEY": "sk-test"}
     with LoopbackServer() as server:
-        # A local server speaks chat completions, not OpenAI's Responses API.
+        # inspect's generic OpenAI-compatible provider: chat completions with the task's own
+        # settings (its `openai/` provider treats an unknown model name as a reasoning model and
+        # drops the temperature).
+        env = {**os.environ, "OPENAI_API_KEY": "sk-test", "LOCAL_API_KEY": "sk-test",
+               "LOCAL_BASE_URL": server.base_url}
         proc = subprocess.run(
-            ["inspect", "eval", "domainyours_eval/domainyours", "--model", "openai/loop",
-             "-M", "responses_api=false", "--model-base-url", server.base_url,
+            ["inspect", "eval", "domainyours_eval/domainyours", "--model", "openai-api/local/loop",
              "--log-dir", str(tmp_path / "logs"), "--log-format", "json", "--display", "none"],
             capture_output=True, text=True, env=env, timeout=300)
         assert proc.returncode == 0, proc.stdout + proc.stderr
@@ -139,7 +141,9 @@ def test_the_cli_runs_the_registered_task_against_a_local_server_and_imports_it(
         assert done.returncode == 0, done.stdout + done.stderr
         assert "results.json" in done.stdout
         saved = json.loads((tmp_path / "run" / "results.json").read_text())
-        assert saved["model"]["name"] == "openai/loop" and len(saved["rows"]) == 28
+        assert saved["model"]["name"] == "openai-api/local/loop" and len(saved["rows"]) == 28
+        sent = [b for b in server.bodies if "temperature" in b]
+        assert len(sent) == 28 and {(b["temperature"], b["max_tokens"]) for b in sent} == {(0, 160)}
         # The server's answers, judged here directly, give the same rows.
         said = [json.dumps(verdict(format_prompt(r.description))) for r in TESTSET.rows]
         assert [r["raw_output"] for r in saved["rows"]] == said
