@@ -66,6 +66,11 @@ def _rows(path: Path, samples: list[Any]) -> tuple[list[dict[str, Any]], list[st
                                         "missing: was this log made by the domainyours_eval/"
                                         "domainyours task?"))
             continue
+        bad = _row_fault(row)
+        if bad:
+            problems.append(DataProblem(str(path), None, f"{where}.metadata.{ROW_KEY}.{bad[0]}",
+                                        bad[1]))
+            continue
         if s.error is not None:
             problems.append(DataProblem(str(path), None, f"{where}.error",
                                         f"the sample failed in inspect: {s.error.message}; "
@@ -87,6 +92,19 @@ def _rows(path: Path, samples: list[Any]) -> tuple[list[dict[str, Any]], list[st
              **({"cluster": r["cluster"]} if r.get("cluster") is not None else {})}
             for _, r, _ in found]
     return rows, [c for _, _, c in found]
+
+
+def _row_fault(row: dict[str, Any]) -> tuple[str, str] | None:
+    """The first field of a sample's row that is not what the task writes, and why."""
+    if not isinstance(row["index"], int) or isinstance(row["index"], bool) or row["index"] < 0:
+        return "index", f"not a row position: {row['index']!r}"
+    if not isinstance(row["description"], str) or not row["description"].strip():
+        return "description", "not a non-empty text"
+    names = row.get("suggestions")
+    if names is not None and (not isinstance(names, list)
+                              or not all(isinstance(n, str) for n in names)):
+        return "suggestions", "not a list of names (or null for an unlabelled row)"
+    return None
 
 
 def _expected(log: Any) -> dict[str, Any]:

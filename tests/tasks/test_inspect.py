@@ -106,9 +106,11 @@ def test_logs_that_are_not_whole_runs_of_the_task_are_refused(tmp_path):
     with pytest.raises(DataError, match="not a readable inspect log"):
         import_inspect_log(junk)
     log = run_inspect(tmp_path, "predictions_v1.jsonl", testset=None)
-    # Another task's samples carry no row.
+    # Another task's samples carry no row; a tampered one carries a broken row.
     for s in log.samples[:2]:
         s.metadata = {}
+    log.samples[2].metadata["domainyours_row"]["suggestions"] = "beanburst"
+    log.samples[3].metadata["domainyours_row"]["index"] = -4
     from inspect_ai.log import write_eval_log
 
     broken = tmp_path / "broken.json"
@@ -117,6 +119,8 @@ def test_logs_that_are_not_whole_runs_of_the_task_are_refused(tmp_path):
         import_inspect_log(broken)
     text = str(err.value)
     assert str(broken) in text and "metadata.domainyours_row" in text and text.count("missing") >= 2
+    assert "domainyours_row.suggestions]: not a list of names" in text
+    assert "domainyours_row.index]: not a row position: -4" in text
 
 
 def test_the_cli_runs_the_registered_task_against_a_local_server_and_imports_it(tmp_path):
