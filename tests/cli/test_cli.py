@@ -369,8 +369,12 @@ def test_generate_says_what_it_kept_and_how_to_resume_after_an_interrupt(tmp_pat
     with LoopbackServer(latency=1.0) as server:
         base = ["generate", "--model", "openai/m", "--base-url", server.base_url, "--testset",
                 testset_path, "--out", out, "--batch-size", "4"]
+        # A shell starts background jobs with SIGINT ignored, and a child inherits that (then
+        # Python never turns SIGINT into KeyboardInterrupt): give the CLI the default, as a
+        # terminal's Ctrl-C finds it.
         proc = subprocess.Popen([*CLI, *map(str, base)], stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE, text=True)
+                                stderr=subprocess.PIPE, text=True,
+                                preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline and (not out.exists() or
                                                 len(out.read_text().splitlines()) < 8):
