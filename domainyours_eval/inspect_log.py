@@ -23,33 +23,34 @@ from .testsets import TestSet, load_testset
 
 __all__ = ["import_inspect_log"]
 
+def _refuse(path: Path, field: str | None, message: str) -> DataError:
+    return DataError([DataProblem(str(path), None, field, message)],
+                     summary="Cannot import the inspect log")
+
+
 def _read_log(path: Path) -> Any:
     require("inspect_ai", extra="inspect", feature="Importing an inspect log")
     from inspect_ai.log import read_eval_log
 
     if not path.is_file():
-        raise DataError([DataProblem(str(path), None, None, "no such file")],
-                        summary="Cannot import the inspect log")
+        raise _refuse(path, None, "no such file")
     try:
         return read_eval_log(str(path))
     except Exception as err:  # inspect raises what its zip/JSON readers raise
-        raise DataError([DataProblem(str(path), None, None,
-                                     f"not a readable inspect log ({type(err).__name__}: {err})")],
-                        summary="Cannot import the inspect log") from err
+        raise _refuse(path, None, f"not a readable inspect log ({type(err).__name__}: {err})"
+                      ) from err
 
 
 def _pick_epoch(path: Path, samples: list[Any], epoch: int | None) -> list[Any]:
     epochs = sorted({s.epoch for s in samples})
     if epoch is None:
         if len(epochs) > 1:
-            raise DataError([DataProblem(str(path), None, "epoch", f"the log holds {len(epochs)} "
-                                         "epochs; choose one (--epoch N) to import")],
-                            summary="Cannot import the inspect log")
+            raise _refuse(path, "epoch", f"the log holds {len(epochs)} epochs; choose one "
+                          "(--epoch N) to import")
         epoch = epochs[0]
     if epoch not in epochs:
-        raise DataError([DataProblem(str(path), None, "epoch", f"no epoch {epoch} in the log "
-                                     f"(it holds {', '.join(map(str, epochs))})")],
-                        summary="Cannot import the inspect log")
+        raise _refuse(path, "epoch", f"no epoch {epoch} in the log "
+                      f"(it holds {', '.join(map(str, epochs))})")
     return [s for s in samples if s.epoch == epoch]
 
 
@@ -135,17 +136,13 @@ def import_inspect_log(log: str | Path, out: str | Path | None = None, *,
     record = _read_log(path)
     samples = list(record.samples or [])
     if not samples:
-        raise DataError([DataProblem(str(path), None, "samples", "the log holds no samples "
-                                     f"(status {record.status}; was it run with "
-                                     "--no-log-samples?)")],
-                        summary="Cannot import the inspect log")
+        raise _refuse(path, "samples", f"the log holds no samples (status {record.status}; "
+                      "was it run with --no-log-samples?)")
     rows, outputs = _rows(path, _pick_epoch(path, samples, epoch))
     expected = _expected(record)
     if expected.get("n") not in (None, len(rows)):
-        raise DataError([DataProblem(str(path), None, "samples",
-                                     f"{len(rows)} of the task's {expected['n']} rows were run "
-                                     f"(log status {record.status}); finish the run first")],
-                        summary="Cannot import the inspect log")
+        raise _refuse(path, "samples", f"{len(rows)} of the task's {expected['n']} rows were "
+                      f"run (log status {record.status}); finish the run first")
     ts = load_testset(rows, name=expected.get("name") or "inspect")
     if testset is not None:
         ts = _same_testset(path, ts, load_testset(testset))

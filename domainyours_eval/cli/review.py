@@ -158,6 +158,13 @@ def lm_eval_path_cmd(
     print(lm_eval_include_path(testset))
 
 
+def _show_imported(res: Any, out: Path) -> None:
+    """An imported run's results, and where they were written."""
+    console = make_console()
+    console.print(res)
+    console.print(f"wrote {out / 'results.json'}", markup=False, highlight=False)
+
+
 @app.command("import-lm-eval")
 @expected_errors
 def import_lm_eval_cmd(
@@ -174,10 +181,7 @@ def import_lm_eval_cmd(
 
     out_folder(out)
     cfg = load_config(None, judge=judge, n_resamples=resamples, seed=seed, cache_dir=cache_dir)
-    res = import_lm_eval_samples(samples, out, config=cfg, name=name)
-    console = make_console()
-    console.print(res)
-    console.print(f"wrote {out / 'results.json'}", markup=False, highlight=False)
+    _show_imported(import_lm_eval_samples(samples, out, config=cfg, name=name), out)
 
 
 @app.command("import-inspect")
@@ -202,10 +206,8 @@ def import_inspect_cmd(
 
     out_folder(out)
     cfg = load_config(None, judge=judge, n_resamples=resamples, seed=seed, cache_dir=cache_dir)
-    res = import_inspect_log(log, out, config=cfg, name=name, epoch=epoch, testset=testset)
-    console = make_console()
-    console.print(res)
-    console.print(f"wrote {out / 'results.json'}", markup=False, highlight=False)
+    _show_imported(import_inspect_log(log, out, config=cfg, name=name, epoch=epoch,
+                                      testset=testset), out)
 
 
 @app.command("validate")
