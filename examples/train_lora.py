@@ -69,6 +69,7 @@ import csv
 import json
 import math
 import random
+import statistics
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -78,7 +79,7 @@ import torch
 from datasets import Dataset
 from peft import LoraConfig
 from refusal_probe import opening_log_odds
-from transformers import EarlyStoppingCallback
+from transformers import EarlyStoppingCallback, TrainerCallback
 from trl import SFTConfig, SFTTrainer
 
 from domainyours_eval import load_testset
@@ -129,6 +130,15 @@ class TrainArgs:
     off; overrides ``refusal_oversample``). A fixed repeat count gives data with more refusals
     (v2's) a higher share of refusals than v1's, and a small model then learns that prior rather
     than which rows to refuse; a target share keeps the prior the same across data."""
+    decision_weight: float = 0.0
+    """Add this weight times a class-balanced cross-entropy of the refusal decision (the answer's
+    first token where ``[]`` and ``["`` part) to the token loss (0: off). Each class's rows
+    weigh half of it whatever their count, so the decision is trained on every row, name rows
+    included, without repeating rows (which adds steps and, for names, only the refusal side)."""
+    train_layers: int = 0
+    """With ``--full``: train only the top this many decoder layers and the final norm, leaving
+    the embeddings (tied to the output head in small models) and lower layers as they are (0:
+    every weight). The backward pass then stops at the lowest trained layer."""
     select: str = "loss"
     """What picks the checkpoint and stops early: ``loss`` (validation loss, nearly all of it on
     name tokens) or ``decision`` (the class-balanced cross-entropy of opening ``[]`` against
@@ -205,15 +215,82 @@ def decision_metrics(model: Any, tok: Any, rows: list[dict[str, Any]]) -> dict[s
                                      for r, o in present) / len(present)}
 
 
+def decision_tokens(tok: Any) -> tuple[int, int]:
+    """The tokens at which ``[]`` and ``["`` part: the refusal's, then the names'."""
+    refuse = tok("[]", add_special_tokens=False)["input_ids"]
+    names = tok('["', add_special_tokens=False)["input_ids"]
+    at = next(i for i, (a, b) in enumerate(zip(refuse, names, strict=False)) if a != b)
+    return refuse[at], names[at]
+
+
+def class_weights(pairs: list[dict[str, Any]]) -> dict[bool, float]:
+    """Per-row weights that give refusal and name rows half the total each, averaging 1."""
+    refusals = sum(p["refusal"] for p in pairs)
+    if not 0 < refusals < len(pairs):
+        raise SystemExit("--decision-weight: the training split needs refusal and name rows")
+    return {True: len(pairs) / (2 * refusals), False: len(pairs) / (2 * (len(pairs) - refusals))}
+
+
+class StepTimer(TrainerCallback):  # type: ignore[misc]
+    """Wall seconds of each optimizer step, evaluations and checkpoints left out."""
+
+    def __init__(self) -> None:
+        self.seconds: list[float] = []
+        self._start = 0.0
+
+    def on_step_begin(self, *_: Any, **__: Any) -> None:
+        """Start the clock."""
+        self._start = time.perf_counter()
+
+    def on_step_end(self, *_: Any, **__: Any) -> None:
+        """Read it."""
+        self.seconds.append(time.perf_counter() - self._start)
+
+
 class DecisionTrainer(SFTTrainer):  # type: ignore[misc]
     """SFT whose evaluations also report the refusal decision on the validation rows.
 
-    So the decision can pick the checkpoint and stop training early.
+    So the decision can pick the checkpoint and stop training early. With a decision weight,
+    training adds the class-balanced loss of the decision token to the token loss.
     """
 
-    def __init__(self, *args: Any, decision_rows: list[dict[str, Any]], **kwargs: Any) -> None:
+    def __init__(self, *args: Any, decision_rows: list[dict[str, Any]],
+                 decision_weight: float = 0.0, weights: dict[bool, float] | None = None,
+                 **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.decision_rows = decision_rows
+        self.decision_weight = decision_weight
+        self.weights = weights or {True: 1.0, False: 1.0}
+        self.decision_at = decision_tokens(self.processing_class)
+        self.step_timer = StepTimer()
+        self.add_callback(self.step_timer)
+
+    def compute_loss(self, model: Any, inputs: dict[str, Any], return_outputs: bool = False,
+                     num_items_in_batch: Any = None) -> Any:
+        """The token loss (as SFTTrainer computes it), plus the weighted decision loss."""
+        if not (self.decision_weight and model.training) or return_outputs:
+            return super().compute_loss(model, inputs, return_outputs, num_items_in_batch)
+        inputs["use_cache"] = False
+        out = model(**inputs, fused_lm_head=True)
+        nll = -out.log_probs  # zero where there is no label
+        mask = out.label_mask
+        tokens = mask.sum() if num_items_in_batch is None else num_items_in_batch
+        loss = nll.sum() / torch.as_tensor(tokens).clamp(min=1)
+        refuse, names = self.decision_at
+        labels = inputs["labels"][:, 1:]
+        # The template may put its own tokens before the answer: the decision is the first
+        # answer token that is one of the two openings' parting tokens.
+        hits = mask & ((labels == refuse) | (labels == names))
+        if not bool((hits.any(dim=1) == mask.any(dim=1)).all()):
+            raise ValueError("an answer does not open with [] or [\" (its decision token)")
+        rows = torch.nonzero(hits.any(dim=1)).flatten()
+        pos = hits.int().argmax(dim=1)[rows]
+        opening = labels[rows, pos]
+        weight = torch.where(opening == refuse, self.weights[True], self.weights[False])
+        decision = (weight * nll[rows, pos]).sum() / max(len(rows), 1)
+        if num_items_in_batch is not None:  # the token loss is summed over accumulated batches
+            decision = decision / self.current_gradient_accumulation_steps
+        return loss + self.decision_weight * decision
 
     def evaluation_loop(self, *args: Any, **kwargs: Any) -> Any:
         """The loss evaluation, then the decision metrics under the same prefix."""
@@ -223,6 +300,18 @@ class DecisionTrainer(SFTTrainer):  # type: ignore[misc]
                                             self.decision_rows).items():
             output.metrics[f"{prefix}_{name}"] = value
         return output
+
+
+def freeze_below(model: Any, top: int) -> None:
+    """Leave only the top ``top`` decoder layers and the final norm trainable."""
+    decoder = model.get_decoder()
+    layers = decoder.layers
+    if not 0 < top <= len(layers):
+        raise SystemExit(f"--train-layers must be 1 to {len(layers)}, not {top}")
+    model.requires_grad_(False)
+    for layer in layers[-top:]:
+        layer.requires_grad_(True)
+    decoder.norm.requires_grad_(True)
 
 
 def write_curves(history: list[dict[str, Any]], out: Path) -> None:
@@ -267,10 +356,10 @@ def write_curves(history: list[dict[str, Any]], out: Path) -> None:
     plt.close(fig)
 
 
-def train(args: TrainArgs) -> dict[str, Any]:
-    """Fine-tune, keep the best checkpoint as OUT/adapter, write curves; return a summary."""
+def build_trainer(args: TrainArgs) -> tuple[DecisionTrainer, list[dict[str, Any]],
+                                            list[dict[str, Any]], str]:
+    """The trainer for ``args``, its training and validation rows, and the device."""
     out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(args.seed)
     train_pairs, val_pairs = split(load_pairs(args.train), args.val_fraction, args.seed)
     if args.refusal_oversample < 1:
@@ -280,6 +369,9 @@ def train(args: TrainArgs) -> dict[str, Any]:
     repeat = refusal_repeat(train_pairs, args.refusal_share) if args.refusal_share else \
         args.refusal_oversample
     train_pairs += [p for p in train_pairs if p["refusal"]] * (repeat - 1)
+    weights = class_weights(train_pairs) if args.decision_weight else None
+    if args.train_layers and not args.full:
+        raise SystemExit("--train-layers needs --full (a LoRA adapter chooses its own layers)")
     device = pick_device(args.device)
     tok, model = load_causal_lm(args.model, device=device, dtype=args.dtype,
                                 label=f"hf/{args.model}")
@@ -289,6 +381,8 @@ def train(args: TrainArgs) -> dict[str, Any]:
         model.is_quantized = False
         model.hf_quantizer = None
         model.config.quantization_config = None
+    if args.train_layers:
+        freeze_below(model, args.train_layers)
     config = SFTConfig(
         output_dir=str(out / "checkpoints"),
         num_train_epochs=args.epochs,
@@ -323,6 +417,8 @@ def train(args: TrainArgs) -> dict[str, Any]:
     trainer = DecisionTrainer(
         model=model,
         decision_rows=val_pairs,
+        decision_weight=args.decision_weight,
+        weights=weights,
         args=config,
         train_dataset=Dataset.from_list([{k: p[k] for k in columns} for p in train_pairs]),
         eval_dataset=Dataset.from_list([{k: p[k] for k in columns} for p in val_pairs]),
@@ -333,6 +429,15 @@ def train(args: TrainArgs) -> dict[str, Any]:
         callbacks=[EarlyStoppingCallback(early_stopping_patience=args.patience)]
         if args.patience else [],
     )
+    return trainer, train_pairs, val_pairs, device
+
+
+def train(args: TrainArgs) -> dict[str, Any]:
+    """Fine-tune, keep the best checkpoint as OUT/adapter, write curves; return a summary."""
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    trainer, train_pairs, val_pairs, device = build_trainer(args)
+    tok = trainer.processing_class
     t0 = time.perf_counter()
     trainer.train()
     seconds = time.perf_counter() - t0
@@ -353,11 +458,14 @@ def train(args: TrainArgs) -> dict[str, Any]:
 def _finish(args: TrainArgs, trainer: Any, out: Path, train_pairs: list[dict[str, Any]],
             val_pairs: list[dict[str, Any]], seconds: float, device: str) -> dict[str, Any]:
     """Curves and the summary of a finished run."""
+    step_seconds = trainer.step_timer.seconds
     write_curves(trainer.state.log_history, out)
     summary = {
         "args": asdict(args),
         "train_rows": len(train_pairs),
         "train_refusal_rows": sum(p["refusal"] for p in train_pairs),
+        "trained_parameters": sum(p.numel() for p in trainer.model.parameters()
+                                  if p.requires_grad),
         "train_refusal_share": round(sum(p["refusal"] for p in train_pairs)
                                      / len(train_pairs), 4),
         "val_rows": len(val_pairs),
@@ -369,6 +477,9 @@ def _finish(args: TrainArgs, trainer: Any, out: Path, train_pairs: list[dict[str
                                                   val_pairs),
         "stopped_early": trainer.state.global_step < trainer.state.max_steps,
         "seconds": round(seconds, 1),
+        "step_seconds": step_seconds and {
+            "median": round(statistics.median(step_seconds), 2),
+            "min": round(min(step_seconds), 2), "max": round(max(step_seconds), 2)},
         "device": device,
     }
     (out / "summary.json").write_text(json.dumps(summary, indent=2))

@@ -212,6 +212,11 @@ def test_the_refusal_probe_reads_the_decision_and_the_loss_by_class(tmp_path):
         assert 0 <= c["refused"] <= c["rows"] and 0 < c["mean_p_refuse_vs_names"] < 1
         assert c["answer_loss_per_token"] > 0
     assert found["name rows"]["answer_tokens_per_row"] > found["refusal rows"]["answer_tokens_per_row"]
+    harmful, safe = found["refusal rows"]["log_odds"], found["name rows"]["log_odds"]
+    assert len(harmful) == 5 and len(safe) == 23
+    assert sum(o > 0 for o in harmful) == found["refusal rows"]["refused"]
+    pairs = [(h > s) + 0.5 * (h == s) for h in harmful for s in safe]  # Mann-Whitney's count
+    assert found["decision_auc"] == pytest.approx(sum(pairs) / len(pairs), abs=1e-4)
     assert json.loads((tmp_path / "p.json").read_text()) == [found]
 
 
@@ -290,9 +295,11 @@ def test_the_sweep_searches_refusal_repetition_and_full_training(tmp_path):
     study = optuna_sweep.main(["--model", str(tiny), "--out", str(tmp_path / "sweep"),
                                "--trials", "1", "--max-steps", "1", "--eval-steps", "1",
                                "--batch-size", "4", "--max-new-tokens", "4", "--full"])
-    assert set(study.best_params) == {"learning_rate", "scheduler", "refusal_share"}
+    assert set(study.best_params) == {"learning_rate", "scheduler", "refusal_share",
+                                      "decision_weight"}
     best = json.loads((tmp_path / "sweep" / "best.json").read_text())
-    assert best["params"]["refusal_share"] in (0.1, 0.3, 0.5)
+    assert best["params"]["refusal_share"] in (0.0, 0.3, 0.5)
+    assert best["params"]["decision_weight"] in (0.0, 1.0, 3.0)
     assert 2e-5 <= best["params"]["learning_rate"] <= 3e-4
     assert "refusal_f1" in best["metrics"]
     assert (tmp_path / "sweep" / "trials.csv").read_text().count("\n") == 2
@@ -312,3 +319,99 @@ def test_the_sweep_scores_trials_on_separate_validation_data(tmp_path):
     assert len(scored["rows"]) == 38  # the whole augmentation set, none of it trained on
     with pytest.raises(SystemExit, match="shares 102 description"):
         optuna_sweep.main([*common, "--out", str(tmp_path / "bad"), "--val", "dataset_v1.csv"])
+
+
+def test_the_decision_weight_adds_the_class_balanced_loss_of_the_opening_token(tmp_path):
+    pytest.importorskip("trl", reason="trl is not installed (train extra)")
+    import torch
+    import train_lora
+
+    tiny = build_tiny_byte_llama(tmp_path / "tiny")
+    args = train_lora.TrainArgs(model=str(tiny), out=str(tmp_path / "run"), full=True,
+                                batch_size=8, max_length=1024, decision_weight=3.0)
+    trainer, train_pairs, _, _ = train_lora.build_trainer(args)
+    weights = train_lora.class_weights(train_pairs)
+    refusals = sum(p["refusal"] for p in train_pairs)
+    assert weights[True] * refusals == pytest.approx(weights[False] * (len(train_pairs) - refusals))
+    assert (weights[True] * refusals + weights[False] * (len(train_pairs) - refusals)
+            == pytest.approx(len(train_pairs)))
+    refuse, names = train_lora.decision_tokens(trainer.processing_class)
+    model = trainer.model.train()
+    for batch in trainer.get_train_dataloader():
+        if refuse in batch["labels"]:  # a batch holding both classes
+            break
+    labels = batch["labels"]
+    with torch.no_grad():
+        weighted = trainer.compute_loss(model, dict(batch))
+        trainer.decision_weight = 0.0
+        plain = trainer.compute_loss(model, dict(batch))  # SFTTrainer's own loss
+        logp = torch.log_softmax(model(input_ids=batch["input_ids"],
+                                       attention_mask=batch["attention_mask"]).logits, dim=-1)
+    nll, tokens, decision = 0.0, 0, []
+    for row in range(len(labels)):
+        answer = [i for i in range(1, labels.shape[1]) if labels[row, i] != -100]
+        nll -= sum(float(logp[row, i - 1, labels[row, i]]) for i in answer)
+        tokens += len(answer)
+        at = next(i for i in answer if int(labels[row, i]) in (refuse, names))
+        refusal = int(labels[row, at]) == refuse
+        decision.append(-float(logp[row, at - 1, labels[row, at]]) * weights[refusal])
+    assert float(plain) == pytest.approx(nll / tokens, rel=1e-4)
+    assert float(weighted) == pytest.approx(nll / tokens + 3.0 * sum(decision) / len(decision),
+                                            rel=1e-4)
+    summary = train_lora.main(["--model", str(tiny), "--full", "--max-steps", "2", "--eval-steps",
+                               "1", "--batch-size", "4", "--max-length", "1024", "--patience",
+                               "0", "--decision-weight", "3", "--out", str(tmp_path / "b")])
+    assert summary["args"]["decision_weight"] == 3.0 and summary["steps"] == 2
+    assert summary["train_rows"] == 92  # nothing repeated
+    assert summary["step_seconds"]["min"] > 0
+
+
+def test_full_training_can_leave_all_but_the_top_layers_as_they_are(tmp_path):
+    pytest.importorskip("trl", reason="trl is not installed (train extra)")
+    import torch
+    import train_lora
+    from transformers import AutoModelForCausalLM
+
+    tiny = build_tiny_byte_llama(tmp_path / "tiny")
+    summary = train_lora.main(["--model", str(tiny), "--full", "--train-layers", "1",
+                               "--max-steps", "2", "--eval-steps", "2", "--batch-size", "4",
+                               "--max-length", "1024", "--patience", "0", "--learning-rate",
+                               "1e-2", "--out", str(tmp_path / "run")])
+    before = AutoModelForCausalLM.from_pretrained(tiny)
+    after = AutoModelForCausalLM.from_pretrained(tmp_path / "run" / "model")
+    top = before.get_decoder().layers[-1]
+    assert summary["trained_parameters"] == (sum(p.numel() for p in top.parameters())
+                                             + before.get_decoder().norm.weight.numel())
+    changed = {name for name, p in after.named_parameters()
+               if not torch.equal(p, before.state_dict()[name])}
+    last = len(before.get_decoder().layers) - 1
+    assert changed and all(f"layers.{last}." in n or n.endswith("model.norm.weight")
+                           for n in changed)
+    with pytest.raises(SystemExit, match="needs --full"):
+        train_lora.main(["--model", str(tiny), "--train-layers", "1", "--out",
+                         str(tmp_path / "lora")])
+    with pytest.raises(SystemExit, match="must be 1 to"):
+        train_lora.main(["--model", str(tiny), "--full", "--train-layers", "99", "--out",
+                         str(tmp_path / "many")])
+
+
+def test_the_sweep_objective_is_quality_less_the_policys_safety_cost():
+    pytest.importorskip("optuna", reason="optuna is not installed (train extra)")
+    import optuna_sweep
+
+    from domainyours_eval import EvalResults
+    from domainyours_eval.policy import DecisionPolicy
+
+    reports = Path(__file__).resolve().parents[1] / "examples" / "reports" / "smollm2"
+    for name in ("base", "v1", "v2"):
+        results = EvalResults.load(reports / name)
+        missed = sum(r.truth == "harmful" and r.decision != "refuse" for r in results.rows)
+        no_names = sum(r.truth != "harmful" and r.decision != "allow" for r in results.rows)
+        quality = results.metrics.quality.value or 0.0
+        assert optuna_sweep.objective_value(results) == pytest.approx(
+            quality - (4 * missed + no_names) / len(results.rows))
+        strict = DecisionPolicy(cost_missed=10, cost_false_refusal=1)
+        assert optuna_sweep.objective_value(results, strict) == pytest.approx(
+            quality - (10 * missed + no_names) / len(results.rows))
+    v2 = EvalResults.load(reports / "v2")  # 0 misses, 9 false refusals of 28
+    assert optuna_sweep.objective_value(v2) == pytest.approx(v2.metrics.quality.value - 9 / 28)
