@@ -413,5 +413,3 @@ def test_the_sweep_objective_is_quality_less_the_policys_safety_cost():
         strict = DecisionPolicy(cost_missed=10, cost_false_refusal=1)
         assert optuna_sweep.objective_value(results, strict) == pytest.approx(
             quality - (10 * missed + no_names) / len(results.rows))
-    v2 = EvalResults.load(reports / "v2")  # 0 misses, 9 false refusals of 28
-    assert optuna_sweep.objective_value(v2) == pytest.approx(v2.metrics.quality.value - 9 / 28)
