@@ -465,12 +465,12 @@ def train(args: TrainArgs) -> dict[str, Any]:
     seconds = time.perf_counter() - t0
     cpu1 = resource.getrusage(resource.RUSAGE_SELF)
     # Kernel time is the sign of a slow run here: fresh pages for each step's gradients.
-    trainer.cpu_seconds = {"user": round(cpu1.ru_utime - cpu0.ru_utime, 1),
-                           "system": round(cpu1.ru_stime - cpu0.ru_stime, 1)}
+    cpu = {"user": round(cpu1.ru_utime - cpu0.ru_utime, 1),
+           "system": round(cpu1.ru_stime - cpu0.ru_stime, 1)}
     if args.full:
         trainer.save_model(str(out / "model"))  # the best checkpoint, loaded back at the end
         tok.save_pretrained(str(out / "model"))
-        return _finish(args, trainer, out, train_pairs, val_pairs, seconds, device)
+        return _finish(args, trainer, out, train_pairs, val_pairs, seconds, device, cpu)
     adapter = out / "adapter"
     trainer.save_model(str(adapter))  # the best checkpoint: loaded back at the end of training
     # Name the base exactly as given (a .gguf file, say), so the adapter folder loads alone.
@@ -478,11 +478,12 @@ def train(args: TrainArgs) -> dict[str, Any]:
     adapter_cfg = json.loads(cfg_path.read_text())
     adapter_cfg["base_model_name_or_path"] = args.model
     cfg_path.write_text(json.dumps(adapter_cfg, indent=2))
-    return _finish(args, trainer, out, train_pairs, val_pairs, seconds, device)
+    return _finish(args, trainer, out, train_pairs, val_pairs, seconds, device, cpu)
 
 
 def _finish(args: TrainArgs, trainer: Any, out: Path, train_pairs: list[dict[str, Any]],
-            val_pairs: list[dict[str, Any]], seconds: float, device: str) -> dict[str, Any]:
+            val_pairs: list[dict[str, Any]], seconds: float, device: str,
+            cpu: dict[str, float]) -> dict[str, Any]:
     """Curves and the summary of a finished run."""
     step_seconds = trainer.step_timer.seconds
     write_curves(trainer.state.log_history, out)
@@ -503,7 +504,7 @@ def _finish(args: TrainArgs, trainer: Any, out: Path, train_pairs: list[dict[str
                                                   val_pairs),
         "stopped_early": trainer.state.global_step < trainer.state.max_steps,
         "seconds": round(seconds, 1),
-        "cpu_seconds": trainer.cpu_seconds,
+        "cpu_seconds": cpu,
         "step_seconds": step_seconds and {
             "median": round(statistics.median(step_seconds), 2),
             "min": round(min(step_seconds), 2), "max": round(max(step_seconds), 2)},
