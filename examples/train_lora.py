@@ -8,7 +8,8 @@ report), and the best checkpoint kept. The metric is validation loss, or with ``
 decision`` the class-balanced refusal decision on the validation rows (both are logged at every
 evaluation). ``--decision-weight W`` adds a class-balanced loss on the refusal decision (the
 answer's first token) to the token loss; ``--refusal-share`` / ``--refusal-oversample`` repeat
-refusal rows instead. With ``--full``, ``--train-layers N`` trains only the top N decoder layers.
+refusal rows instead; ``--stratify`` gives every batch the same share of refusal rows. With
+``--full``, ``--train-layers N`` trains only the top N decoder layers.
 Training curves (train and validation loss, the validation refusal decision, learning rate) go
 to curves.csv and curves.png; summary.json has the seconds per step and the CPU time.
 
@@ -161,6 +162,11 @@ class TrainArgs:
     """With ``--full``: train only the top this many decoder layers and the final norm, leaving
     the embeddings (tied to the output head in small models) and lower layers as they are (0:
     every weight). The backward pass then stops at the lowest trained layer."""
+    stratify: bool = False
+    """Spread the refusal rows evenly over each epoch's batches (a random order within each
+    class), so every batch holds about the training split's share of them. With a few refusal
+    rows, plain shuffling leaves some batches with none and others with several, and the
+    decision loss's class weight then swings the gradient from one step to the next."""
     select: str = "loss"
     """What picks the checkpoint and stops early: ``loss`` (validation loss, nearly all of it on
     name tokens) or ``decision`` (the class-balanced cross-entropy of opening ``[]`` against
@@ -253,6 +259,39 @@ def class_weights(pairs: list[dict[str, Any]]) -> dict[bool, float]:
     return {True: len(pairs) / (2 * refusals), False: len(pairs) / (2 * (len(pairs) - refusals))}
 
 
+class StratifiedSampler(torch.utils.data.Sampler[int]):  # type: ignore[misc]
+    """Row orders with the minority class at evenly spaced places, a new shuffle each epoch.
+
+    Any ``batch_size`` consecutive places then hold the minority's share of them, give or take
+    one row.
+    """
+
+    def __init__(self, flags: list[bool], seed: int) -> None:
+        self.flags = flags
+        self.seed = seed
+        self.epoch = 0
+
+    def __len__(self) -> int:
+        return len(self.flags)
+
+    def __iter__(self) -> Any:
+        rng = random.Random(self.seed * 1_000_003 + self.epoch)
+        self.epoch += 1
+        n = len(self.flags)
+        minority = sum(self.flags) <= n / 2
+        few = [i for i, f in enumerate(self.flags) if f is minority]
+        many = [i for i, f in enumerate(self.flags) if f is not minority]
+        rng.shuffle(few)
+        rng.shuffle(many)
+        if not few:
+            return iter(many)
+        offset = rng.random()
+        # distinct places since n / len(few) >= 2
+        places = {math.floor((j + offset) * n / len(few)): i for j, i in enumerate(few)}
+        rest = iter(many)
+        return iter([places[k] if k in places else next(rest) for k in range(n)])
+
+
 class StepTimer(TrainerCallback):  # type: ignore[misc]
     """Wall seconds of each optimizer step, evaluations and checkpoints left out."""
 
@@ -278,14 +317,22 @@ class DecisionTrainer(SFTTrainer):  # type: ignore[misc]
 
     def __init__(self, *args: Any, decision_rows: list[dict[str, Any]],
                  decision_weight: float = 0.0, weights: dict[bool, float] | None = None,
-                 **kwargs: Any) -> None:
+                 stratify: list[bool] | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        if stratify is not None and len(stratify) != len(self.train_dataset):
+            raise ValueError("--stratify: one refusal flag per training row is needed")
+        self.stratify = stratify
         self.decision_rows = decision_rows
         self.decision_weight = decision_weight
         self.weights = weights or {True: 1.0, False: 1.0}
         self.decision_at = decision_tokens(self.processing_class)
         self.step_timer = StepTimer()
         self.add_callback(self.step_timer)
+
+    def _get_train_sampler(self, train_dataset: Any = None) -> Any:
+        if self.stratify is None:
+            return super()._get_train_sampler(train_dataset)
+        return StratifiedSampler(self.stratify, self.args.seed)
 
     def compute_loss(self, model: Any, inputs: dict[str, Any], return_outputs: bool = False,
                      num_items_in_batch: Any = None) -> Any:
@@ -441,6 +488,7 @@ def build_trainer(args: TrainArgs) -> tuple[DecisionTrainer, list[dict[str, Any]
         decision_rows=val_pairs,
         decision_weight=args.decision_weight,
         weights=weights,
+        stratify=[p["refusal"] for p in train_pairs] if args.stratify else None,
         args=config,
         train_dataset=Dataset.from_list([{k: p[k] for k in columns} for p in train_pairs]),
         eval_dataset=Dataset.from_list([{k: p[k] for k in columns} for p in val_pairs]),

@@ -395,6 +395,42 @@ def test_full_training_can_leave_all_but_the_top_layers_as_they_are(tmp_path):
                          str(tmp_path / "many")])
 
 
+def test_stratified_batches_spread_the_refusal_rows_evenly(tmp_path):
+    pytest.importorskip("trl", reason="trl is not installed (train extra)")
+    import train_lora
+
+    flags = [i % 9 == 0 for i in range(100)]  # 12 refusals, as in dataset_v1's split
+    sampler = train_lora.StratifiedSampler(flags, seed=0)
+    epochs = [list(sampler) for _ in range(3)]
+    assert all(sorted(e) == list(range(100)) for e in epochs)
+    assert len({tuple(e) for e in epochs}) == 3  # a new order each epoch
+    share = 8 * sum(flags) / len(flags)
+    for order in epochs:
+        for start in range(0, 93):
+            count = sum(flags[i] for i in order[start:start + 8])
+            assert math.floor(share) <= count <= math.ceil(share)
+    # the real trainer's batches, the decision token telling the classes apart
+    tiny = build_tiny_byte_llama(tmp_path / "tiny")
+    args = train_lora.TrainArgs(model=str(tiny), out=str(tmp_path / "run"), full=True,
+                                batch_size=8, max_length=1024, stratify=True)
+    trainer, train_pairs, _, _ = train_lora.build_trainer(args)
+    refuse, names = train_lora.decision_tokens(trainer.processing_class)
+    share = 8 * sum(p["refusal"] for p in train_pairs) / len(train_pairs)
+    seen = 0
+    for _ in range(2):
+        for batch in trainer.get_train_dataloader():
+            openings = [next(int(t) for t in row if int(t) in (refuse, names))
+                        for row in batch["labels"]]
+            seen += len(openings)
+            if len(openings) == 8:
+                assert math.floor(share) <= openings.count(refuse) <= math.ceil(share)
+    assert seen == 2 * len(train_pairs)
+    plain = train_lora.build_trainer(train_lora.TrainArgs(
+        model=str(tiny), out=str(tmp_path / "plain"), full=True, batch_size=8,
+        max_length=1024))[0]
+    assert not isinstance(plain._get_train_sampler(), train_lora.StratifiedSampler)
+
+
 def test_the_sweep_objective_is_quality_less_the_policys_safety_cost():
     pytest.importorskip("optuna", reason="optuna is not installed (train extra)")
     import optuna_sweep
