@@ -1,8 +1,9 @@
 """Optuna search over training settings, scored by this library's metrics.
 
 The space: learning rate, scheduler, the share of refusal rows in training (0: not repeated), the
-weight of the class-balanced refusal-decision loss, and LoRA rank and alpha (or, with ``--full``,
-every weight trained and no rank to search).
+weight of the class-balanced refusal-decision loss, whether every batch holds the same share of
+refusal rows, and LoRA rank and alpha (or, with ``--full``, every weight trained and no rank to
+search).
 
 Each trial fine-tunes with ``train_lora.py`` on the training files minus a held-out validation
 split (or on all of them, with ``--val`` naming other data to score on), generates answers for the
@@ -81,7 +82,8 @@ def run(args: argparse.Namespace) -> optuna.Study:
             # Refusal rows are about 1% of the answer tokens unless repeated or their decision
             # weighted (train_lora.py); 0 leaves them as they are.
             refusal_share=trial.suggest_categorical("refusal_share", [0.0, 0.3, 0.5]),
-            decision_weight=trial.suggest_categorical("decision_weight", [0.0, 1.0, 3.0]))
+            decision_weight=trial.suggest_categorical("decision_weight", [0.0, 1.0, 3.0]),
+            stratify=trial.suggest_categorical("stratify", [False, True]))
         if args.full:
             params = replace(base, full=True, **common)
         else:

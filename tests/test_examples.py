@@ -296,7 +296,7 @@ def test_the_sweep_searches_refusal_repetition_and_full_training(tmp_path):
                                "--trials", "1", "--max-steps", "1", "--eval-steps", "1",
                                "--batch-size", "4", "--max-new-tokens", "4", "--full"])
     assert set(study.best_params) == {"learning_rate", "scheduler", "refusal_share",
-                                      "decision_weight"}
+                                      "decision_weight", "stratify"}
     best = json.loads((tmp_path / "sweep" / "best.json").read_text())
     assert best["params"]["refusal_share"] in (0.0, 0.3, 0.5)
     assert best["params"]["decision_weight"] in (0.0, 1.0, 3.0)
