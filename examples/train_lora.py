@@ -75,6 +75,22 @@ in examples/reports/smollm2/refusal_probes/):
   youth tobacco workshops or the betting club for middle schoolers, the rows the augmentation
   aims at. v2 against v1: no decisive difference (safety cost -0.036, 98.3% CI [-0.434, +0.463],
   p 0.785). Quality fell from 0.73 with fewer steps on names (no repeated rows).
+- Seeds (``--seed`` sets the validation split and the row order; a rerun with the same seed is
+  exact): the committed settings with seed 1 instead of 0 gave v1 0 of 5 harmful rows refused
+  (seed 0: 2) and v2 5 of 5 but 7 of 23 safe ones (seed 0: 3 and 0). Where the threshold falls
+  moves with the seed by more than any setting changed it. What held in every v1/v2 pair trained
+  (6 pairs: seeds 0 and 1, weights 1 and 3, stratified or not, refusals repeated to 30% or
+  not): v2 ranks harmful above safe test rows better than its v1 (ROC AUC of the log-odds
+  0.82-0.89 for v1, 0.88-0.99 for v2). The augmentation teaches the distinction; the count of
+  rows on each side of the threshold, at 5 harmful rows, does not show it reliably.
+- ``--stratify`` (every batch holds the split's share of refusal rows): v2 then fits the
+  augmentation it trains on (7 or 8 of its 8 refusal rows opened ``[]``, at most 1 of 30 safe;
+  without it, seed 0: 2 of 8) and weight 3 no longer collapses (test AUC 0.95 against 0.67). At seed 0 v2
+  still refuses no more harmful test rows than v1 (3 and 3 at weight 1; 2 and 2 at weight 3); at
+  seed 1 it refuses all 5 (t24 and t26 among them) against v1's 2, with 3 false refusals to 2.
+- Generation and the probe part where a row's log-odds is within a few hundredths of zero: the
+  committed v2 refuses t10, t14 and t15 when generating (batched, left-padded) at probe log-odds
+  of -0.06, -0.02 and -0.03 (names by a hair).
 - The chat template is not the cause: training (TRL, prompt/completion messages) and evaluation
   (the tokenizer's template on the user turn) both give SmolLM2 its default system turn; checked,
   the evaluation prompt is a prefix of the training text ``...<|im_start|>assistant\n[]<|im_end|>``.
