@@ -106,12 +106,19 @@ def run(args: argparse.Namespace) -> optuna.Study:
 
     study = optuna.create_study(direction="maximize",
                                 sampler=optuna.samplers.TPESampler(seed=args.seed))
-    study.optimize(objective, n_trials=args.trials)
-    study.trials_dataframe().to_csv(out / "trials.csv", index=False)
-    (out / "best.json").write_text(json.dumps({"value": study.best_value,
-                                               "params": study.best_params,
-                                               "metrics": study.best_trial.user_attrs}, indent=2))
+    # Written after every trial: a sweep stopped part way keeps the trials it paid for.
+    study.optimize(objective, n_trials=args.trials, callbacks=[lambda s, _: save(s, out)])
     return study
+
+
+def save(study: optuna.Study, out: Path) -> None:
+    """OUT/trials.csv and, once a trial has finished, OUT/best.json."""
+    study.trials_dataframe().to_csv(out / "trials.csv", index=False)
+    if any(t.state == optuna.trial.TrialState.COMPLETE for t in study.trials):
+        (out / "best.json").write_text(json.dumps({"value": study.best_value,
+                                                   "params": study.best_params,
+                                                   "metrics": study.best_trial.user_attrs},
+                                                  indent=2))
 
 
 def parser() -> argparse.ArgumentParser:

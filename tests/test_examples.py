@@ -304,6 +304,20 @@ def test_the_sweep_searches_refusal_repetition_and_full_training(tmp_path):
     assert "refusal_f1" in best["metrics"]
     assert (tmp_path / "sweep" / "trials.csv").read_text().count("\n") == 2
     assert (tmp_path / "sweep" / "trial0" / "model" / "config.json").exists()
+    # a sweep stopped after its first trial keeps that trial's row and the best so far
+    (tmp_path / "sweep" / "trials.csv").unlink()
+    (tmp_path / "sweep" / "best.json").unlink()
+    partial = optuna_sweep.optuna.create_study(direction="maximize")
+    partial.add_trial(study.trials[0])
+    optuna_sweep.save(partial, tmp_path / "sweep")
+    assert (tmp_path / "sweep" / "trials.csv").read_text().count("\n") == 2
+    assert json.loads((tmp_path / "sweep" / "best.json").read_text())["value"] == best["value"]
+    running = optuna_sweep.optuna.create_study(direction="maximize")
+    running.ask()  # a trial under way, none finished: no best yet
+    (tmp_path / "empty").mkdir()
+    optuna_sweep.save(running, tmp_path / "empty")
+    assert (tmp_path / "empty" / "trials.csv").exists()
+    assert not (tmp_path / "empty" / "best.json").exists()
 
 
 def test_the_sweep_scores_trials_on_separate_validation_data(tmp_path):
