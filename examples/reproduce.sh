@@ -12,9 +12,10 @@
 # token, added to the token loss (--decision-weight 1); refusal rows repeated to 30% of the rows
 # (--refusal-share 0.3) and spread evenly over the batches (--stratify); learning rate 9.3e-5,
 # cosine, 3 epochs, validation every 6 steps for the curves, and the last step kept (--patience
-# 0: the validation rows hold 1-2 refusals, too few to choose a checkpoint by). The seed (0, the
-# default) sets the validation split and the row order, and moves where the refusal threshold
-# falls as much as any setting does (see the README's summary of the run).
+# 0: the validation rows hold 1-2 refusals, too few to choose a checkpoint by). SEED (default 0)
+# sets the validation split and the row order, and moves where the refusal threshold falls as much
+# as any setting does: `SEED=1 bash examples/reproduce.sh OUT` gives another draw of the same
+# loop (examples/reports/smollm2/seeds/ has seeds 1 and 2).
 #
 # Run from the repository root (23 min 35 s measured on 2 CPU cores, 2026-11-30, training steps
 # at a median 11.0 s for v1 and 7.8 s for v2; step times on this VM move by half from hour to
@@ -30,8 +31,9 @@
 set -euo pipefail
 
 OUT=${1:-examples/reports/smollm2}
-RUNS=${RUNS:-runs/reproduce}
 EPOCHS=${EPOCHS:-3}
+SEED=${SEED:-0}
+RUNS=${RUNS:-runs/reproduce$([ "$SEED" = 0 ] || echo "_seed$SEED")}
 mkdir -p "$OUT" "$RUNS"
 start=$(date +%s)
 
@@ -45,7 +47,7 @@ EOF
 )
 TESTSET=$(python -c "from domainyours_eval.tasks import data_path; print(data_path('test_set.csv'))")
 TRAIN=(--model "$GGUF" --full --epochs "$EPOCHS" --eval-steps 6 --patience 0 --batch-size 8
-       --learning-rate 9.3e-5 --decision-weight 1 --refusal-share 0.3 --stratify)
+       --learning-rate 9.3e-5 --decision-weight 1 --refusal-share 0.3 --stratify --seed "$SEED")
 
 stamp() { echo "[$(( $(date +%s) - start )) s] $*"; }
 
@@ -82,7 +84,7 @@ elapsed=$(( $(date +%s) - start ))
 cat > "$OUT/RUN.md" <<EOF
 # How this report was made
 
-Command: \`bash examples/reproduce.sh $OUT\` (EPOCHS=$EPOCHS), from the repository root.
+Command: \`bash examples/reproduce.sh $OUT\` (EPOCHS=$EPOCHS, SEED=$SEED), from the repository root.
 
 Machine: $(nproc) CPU cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)),
 $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo) RAM, no GPU, $(uname -sr),
