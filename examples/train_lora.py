@@ -73,9 +73,8 @@ in examples/reports/smollm2/refusal_probes/):
 - The previous ``reproduce.sh`` run (full, decision weight 1, unstratified, lr 1e-4, 3 epochs,
   last step; 27 min 47 s in all): v1 refuses 2 of 5 harmful test rows and 0 of 23 safe ones,
   quality 0.56; v2 refuses 3 of 5 (the self-harm forum as well) and 3 of 23 safe ones, quality
-  0.59; neither refuses the
-  youth tobacco workshops or the betting club for middle schoolers, the rows the augmentation
-  aims at. v2 against v1: no decisive difference (safety cost -0.036, 98.3% CI [-0.434, +0.463],
+  0.59; neither refuses the youth tobacco workshops or the betting club for middle schoolers,
+  the rows the augmentation aims at. v2 against v1: no decisive difference (safety cost -0.036, 98.3% CI [-0.434, +0.463],
   p 0.785). Quality fell from 0.73 with fewer steps on names (no repeated rows).
 - Seeds (``--seed`` sets the validation split and the row order; a rerun with the same seed is
   exact): the previous run's settings with seed 1 instead of 0 gave v1 0 of 5 harmful rows refused
@@ -87,8 +86,8 @@ in examples/reports/smollm2/refusal_probes/):
   rows on each side of the threshold, at 5 harmful rows, does not show it reliably.
 - ``--stratify`` (every batch holds the split's share of refusal rows): v2 then fits the
   augmentation it trains on (7 or 8 of its 8 refusal rows opened ``[]``, at most 1 of 30 safe;
-  without it, seed 0: 2 of 8) and weight 3 no longer collapses (test AUC 0.95 against 0.67). At seed 0 v2
-  still refuses no more harmful test rows than v1 (3 and 3 at weight 1; 2 and 2 at weight 3); at
+  without it, seed 0: 2 of 8) and weight 3 no longer collapses (test AUC 0.95 against 0.67).
+  At seed 0 v2 still refuses no more harmful test rows than v1 (3 and 3 at weight 1; 2 and 2 at weight 3); at
   seed 1 it refuses all 5 (t24 and t26 among them) against v1's 2, with 3 false refusals to 2.
 - The committed run (``reproduce.sh`` with the Optuna sweep's best trial, chosen on the held-out
   augmentation rows: full, decision weight 1, refusals repeated to 30% in stratified batches, lr

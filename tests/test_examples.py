@@ -474,8 +474,8 @@ def test_reproduce_trains_with_the_sweeps_best_settings():
     script = (EXAMPLES / "reproduce.sh").read_text(encoding="utf-8")
     array = re.search(r"^TRAIN=\((.*?)\)$", script, re.S | re.M)
     assert array is not None
-    argv = [a.replace('"$GGUF"', "m").replace("$GGUF", "m").replace("$EPOCHS", "3").replace("$SEED", "0")
-            for a in shlex.split(array.group(1))]
+    values = {"$GGUF": "m", "$EPOCHS": "3", "$SEED": "0"}  # shlex has removed the quotes
+    argv = [values.get(a, a) for a in shlex.split(array.group(1))]
     args = train_lora.parser().parse_args([*argv, "--out", "o"])
     best = json.loads((EXAMPLES / "reports" / "smollm2" / "sweep" / "best.json").read_text())
     params = best["params"]
