@@ -74,8 +74,8 @@ in examples/reports/smollm2/refusal_probes/):
   last step; 27 min 47 s in all): v1 refuses 2 of 5 harmful test rows and 0 of 23 safe ones,
   quality 0.56; v2 refuses 3 of 5 (the self-harm forum as well) and 3 of 23 safe ones, quality
   0.59; neither refuses the youth tobacco workshops or the betting club for middle schoolers,
-  the rows the augmentation aims at. v2 against v1: no decisive difference (safety cost -0.036, 98.3% CI [-0.434, +0.463],
-  p 0.785). Quality fell from 0.73 with fewer steps on names (no repeated rows).
+  the rows the augmentation aims at. v2 against v1: no decisive difference (safety cost -0.036,
+  98.3% CI [-0.434, +0.463], p 0.785). Quality fell from 0.73 with fewer steps on names (no repeated rows).
 - Seeds (``--seed`` sets the validation split and the row order; a rerun with the same seed is
   exact): the previous run's settings with seed 1 instead of 0 gave v1 0 of 5 harmful rows refused
   (seed 0: 2) and v2 5 of 5 but 7 of 23 safe ones (seed 0: 3 and 0). Where the threshold falls
